@@ -1,0 +1,228 @@
+/*
+ * admin.c - the admin lock routes: active locks, force-release, metrics.
+ * Every one of them needs the admin token.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "app.h"
+#include "validate.h"
+
+#define ACTIVE_LIMIT_DEFAULT 100
+#define ACTIVE_LIMIT_MAX 1000
+
+/* What the SCAN callback of admin/active collects. */
+typedef struct active_scan_s {
+    worker_t *w;
+    http_response_t *res;
+    json_t *locks;
+    long limit;
+    bool failed;
+} active_scan_t;
+
+/* Turns one batch of lock keys into entries of the answer. */
+static bool collect_locks(const char *const *keys, int count, void *arg)
+{
+    active_scan_t *scan = arg;
+    json_t *answer = app_script(scan->w, SCRIPT_READ_KEYS, count, keys, 0,
+                                NULL, scan->res);
+
+    if (answer == NULL) {
+        scan->failed = true;
+        return false;
+    }
+    json_int_t now = json_integer_value(json_object_get(answer,
+                                                        "serverTime"));
+    json_t *items = json_object_get(answer, "items");
+    for (int i = 0; i < count; i++) {
+        json_t *item = json_array_get(items, (size_t) i);
+        const char *raw = json_string_value(json_array_get(item, 0));
+        json_int_t pttl = json_integer_value(json_array_get(item, 1));
+        json_t *lock = raw ? json_loads(raw, 0, NULL) : NULL;
+
+        if (json_is_object(lock) && pttl > 0
+            && (long) json_array_size(scan->locks) < scan->limit)
+        {
+            json_t *holder = json_object_get(lock, "holderId");
+
+            json_array_append_new(scan->locks, json_pack(
+                "{s:s, s:O, s:O, s:O, s:O, s:O, s:O, s:I, s:I}",
+                "key", keys[i],
+                "lockId", json_object_get(lock, "lockId"),
+                "resourceId", json_object_get(lock, "resourceId"),
+                "date", json_object_get(lock, "date"),
+                "startTime", json_object_get(lock, "startTime"),
+                "duration", json_object_get(lock, "duration"),
+                "holderId", holder ? holder : json_null(),
+                "remainingTTL", pttl,
+                "expiresAt", now + pttl));
+        }
+        json_decref(lock);
+    }
+    json_decref(answer);
+    return (long) json_array_size(scan->locks) < scan->limit;
+}
+
+/* Orders locks by resource, date and start time. */
+static int compare_locks(const void *a, const void *b)
+{
+    json_t *x = *(json_t *const *) a;
+    json_t *y = *(json_t *const *) b;
+    static const char *const order[] = { "resourceId", "date", "startTime" };
+
+    for (size_t i = 0; i < 3; i++) {
+        const char *sx = json_string_value(json_object_get(x, order[i]));
+        const char *sy = json_string_value(json_object_get(y, order[i]));
+        int c = strcmp(sx ? sx : "", sy ? sy : "");
+
+        if (c != 0) {
+            return c;
+        }
+    }
+    return 0;
+}
+
+void lock_admin_active(worker_t *w, const http_request_t *req,
+                       const route_match_t *match, http_response_t *res)
+{
+    (void) match;
+    json_t *errors = json_array();
+    json_t *query = validate_query(req->query, errors);
+    slot_t slot;
+    unsigned present;
+    long limit = ACTIVE_LIMIT_DEFAULT;
+
+    if (!app_require_admin(w, req, res)) {
+        goto done;
+    }
+    validate_slot(query, "resourceId", VALIDATE_NEED_TENANT, true, &slot,
+                  &present, errors);
+    validate_int_field(query, "limit", 1, ACTIVE_LIMIT_MAX, false, true,
+                       "must be a whole number from 1 to 1000", &limit,
+                       errors);
+    if (app_invalid(errors, res)) {
+        goto done;
+    }
+
+    char pattern[SLOT_KEY_MAX];
+    snprintf(pattern, sizeof(pattern), "booking_lock:{%s|%s}:%s:*",
+             slot.tenant, present & VALIDATE_NEED_RESOURCE ? slot.resource
+                                                           : "*",
+             present & VALIDATE_NEED_DATE ? slot.date : "*");
+
+    active_scan_t scan = { w, res, json_array(), limit, false };
+    store_status_t status = store_scan(&w->store, pattern, collect_locks,
+                                       &scan);
+    if (status != STORE_OK) {
+        app_store_failure(w, status, res);
+    } else if (!scan.failed) {
+        app_sort(scan.locks, compare_locks);
+        json_t *ok = http_ok(res, 200);
+        json_object_set_new(ok, "tenantId", json_string(slot.tenant));
+        json_object_set_new(ok, "count",
+                            json_integer((json_int_t)
+                                         json_array_size(scan.locks)));
+        json_object_set(ok, "locks", scan.locks);
+    }
+    json_decref(scan.locks);
+done:
+    json_decref(query);
+    json_decref(errors);
+}
+
+void lock_admin_force_release(worker_t *w, const http_request_t *req,
+                              const route_match_t *match,
+                              http_response_t *res)
+{
+    (void) match;
+    json_t *body;
+    json_t *errors = json_array();
+    slot_t slot;
+    unsigned present;
+
+    if (!app_require_admin(w, req, res)
+        || (body = http_json_body(req, res)) == NULL)
+    {
+        json_decref(errors);
+        return;
+    }
+    validate_slot(body, "resourceId", VALIDATE_NEED_SLOT, false, &slot,
+                  &present, errors);
+    if (!app_invalid(errors, res)) {
+        slot_keys_t keys;
+
+        slot_keys(&slot, &keys);
+        const char *script_keys[] = { keys.lock, SLOT_LIVE_KEY,
+                                      SLOT_STATS_KEY };
+        json_t *answer = app_script(w, SCRIPT_FORCE_RELEASE, 3, script_keys,
+                                    0, NULL, res);
+        if (answer != NULL) {
+            json_t *err = app_script_error(answer, 404, res);
+
+            if (err != NULL) {
+                json_object_set_new(err, "released", json_false());
+            } else {
+                json_object_set_new(http_ok(res, 200), "released",
+                                    json_true());
+            }
+            json_decref(answer);
+        }
+    }
+    json_decref(errors);
+    json_decref(body);
+}
+
+/* True when the client asked for the Prometheus text format. */
+static bool wants_prometheus(const http_request_t *req, json_t *query,
+                             json_t *errors)
+{
+    const char *format = json_string_value(json_object_get(query, "format"));
+
+    if (format != NULL) {
+        if (strcmp(format, "prometheus") == 0) {
+            return true;
+        }
+        if (strcmp(format, "json") != 0) {
+            validate_error(errors, "format", "must be json or prometheus");
+        }
+        return false;
+    }
+    return req->accept != NULL && strncasecmp(req->accept, "text/plain", 10)
+                                  == 0;
+}
+
+void lock_metrics(worker_t *w, const http_request_t *req,
+                  const route_match_t *match, http_response_t *res)
+{
+    (void) match;
+    json_t *errors = json_array();
+    json_t *query = validate_query(req->query, errors);
+    bool prometheus = wants_prometheus(req, query, errors);
+
+    if (!app_require_admin(w, req, res) || app_invalid(errors, res)) {
+        goto done;
+    }
+
+    /* Redis down: still answer, with redisConnected false. */
+    const char *keys[] = { SLOT_STATS_KEY, SLOT_LIVE_KEY };
+    json_t *answer = NULL;
+    store_script(&w->store, SCRIPT_METRICS, 2, keys, 0, NULL, &answer);
+    json_t *stats = json_object_get(answer, "stats");
+    time_t now = time(NULL);
+
+    if (prometheus) {
+        res->status = 200;
+        res->text = metrics_prometheus(w->metrics, stats, now);
+        res->content_type = "text/plain; version=0.0.4; charset=utf-8";
+    } else {
+        json_object_set_new(http_ok(res, 200), "metrics",
+                            metrics_json(w->metrics, stats, now));
+    }
+    json_decref(answer);
+done:
+    json_decref(query);
+    json_decref(errors);
+}

@@ -1,0 +1,180 @@
+/*
+ * app.c - dispatch and the helpers every handler shares. See app.h.
+ */
+#include "app.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <uuid/uuid.h>
+
+#include "auth.h"
+#include "log.h"
+
+static const handler_fn handlers[ROUTE_COUNT] = {
+    [ROUTE_HEALTH] = lock_health,
+    [ROUTE_ACQUIRE] = lock_acquire,
+    [ROUTE_VERIFY] = lock_verify,
+    [ROUTE_REFRESH] = lock_refresh,
+    [ROUTE_RELEASE] = lock_release,
+    [ROUTE_STATUS] = lock_status,
+    [ROUTE_METRICS] = lock_metrics,
+    [ROUTE_ADMIN_ACTIVE] = lock_admin_active,
+    [ROUTE_ADMIN_FORCE_RELEASE] = lock_admin_force_release,
+    [ROUTE_LOCK_GET] = lock_get,
+    [ROUTE_LOCK_DELETE] = lock_release,
+    [ROUTE_APPT_CREATE] = appointment_create,
+    [ROUTE_APPT_LIST] = appointment_list,
+    [ROUTE_APPT_GET] = appointment_get,
+    [ROUTE_APPT_CANCEL] = appointment_cancel,
+};
+
+void app_handle(worker_t *w, const http_request_t *req,
+                http_response_t *res, route_match_t *match)
+{
+    router_match(req->method, req->path, match);
+    if (match->route != ROUTE_NOT_FOUND) {
+        handlers[match->route](w, req, match, res);
+    } else if (match->allow != NULL) {
+        http_error(res, 405, "method_not_allowed",
+                   "This path does not take that method");
+        res->allow = match->allow;
+    } else {
+        http_error(res, 404, "not_found", "No such route");
+    }
+    if (res->json == NULL && res->text == NULL) {
+        http_error(res, 500, "internal_error", "The request failed");
+    }
+}
+
+void app_store_failure(worker_t *w, store_status_t status,
+                       http_response_t *res)
+{
+    log_error("worker %d: redis: %s", w->id, w->store.error);
+    switch (status) {
+    case STORE_OUT_OF_MEMORY:
+        http_unavailable(res, "Redis is out of memory; nothing was changed");
+        break;
+    case STORE_FAILED:
+        http_error(res, 500, "internal_error", "The request failed");
+        break;
+    default:
+        http_unavailable(res, "The lock store is unavailable; try again");
+        break;
+    }
+}
+
+bool app_require_admin(worker_t *w, const http_request_t *req,
+                       http_response_t *res)
+{
+    switch (auth_check(w->cfg->admin_token, req->authorization)) {
+    case AUTH_OK:
+        return true;
+    case AUTH_DISABLED:
+        http_error(res, 403, "admin_disabled",
+                   "Admin routes are off: ADMIN_TOKEN is not set");
+        return false;
+    default:
+        http_error(res, 401, "unauthorized",
+                   "A valid admin token is required");
+        res->www_authenticate = true;
+        return false;
+    }
+}
+
+void app_new_uuid(char *out)
+{
+    uuid_t uuid;
+
+    uuid_generate_random(uuid);
+    uuid_unparse_lower(uuid, out);
+}
+
+json_t *app_list(json_t *v)
+{
+    if (json_is_array(v)) {
+        return json_incref(v);
+    }
+    return json_array();
+}
+
+json_t *app_script(worker_t *w, script_id_t id, int nkeys,
+                   const char *const *keys, int nargs,
+                   const char *const *args, http_response_t *res)
+{
+    json_t *answer;
+    store_status_t status = store_script(&w->store, id, nkeys, keys, nargs,
+                                         args, &answer);
+
+    if (status != STORE_OK) {
+        app_store_failure(w, status, res);
+        return NULL;
+    }
+    return answer;
+}
+
+/* What a person is told for each reason a script can give. */
+static const char *reason_message(const char *reason)
+{
+    static const struct {
+        const char *reason, *message;
+    } messages[] = {
+        { "slot_locked", "Slot is currently locked by another user" },
+        { "slot_booked", "Slot is already booked" },
+        { "too_many_locks", "This holder already holds the most locks "
+          "allowed; release one first" },
+        { "lock_not_found", "No live lock has that lockId" },
+        { "lock_mismatch", "The lock is for another slot" },
+        { "lock_expired", "Your reservation expired. Please select a time "
+          "slot again." },
+        { "max_hold_reached", "The lock cannot be extended any further" },
+        { "not_found", "No appointment has that id" },
+    };
+
+    for (size_t i = 0; i < sizeof(messages) / sizeof(messages[0]); i++) {
+        if (strcmp(messages[i].reason, reason) == 0) {
+            return messages[i].message;
+        }
+    }
+    return "The request was refused";
+}
+
+json_t *app_script_error(json_t *answer, int status, http_response_t *res)
+{
+    const char *reason = json_string_value(json_object_get(answer, "err"));
+
+    if (reason == NULL) {
+        return NULL;
+    }
+    json_t *body = http_error(res, status, reason, reason_message(reason));
+    /* The reason string lives in answer; keep the body's own copy. */
+    res->reason = json_string_value(json_object_get(body, "reason"));
+    return body;
+}
+
+bool app_invalid(json_t *errors, http_response_t *res)
+{
+    if (json_array_size(errors) == 0) {
+        return false;
+    }
+    http_validation_error(res, errors);
+    return true;
+}
+
+void app_sort(json_t *array, int (*cmp)(const void *, const void *))
+{
+    size_t n = json_array_size(array);
+    json_t **items = malloc(sizeof(*items) * (n + 1));
+
+    if (items == NULL) {
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        items[i] = json_incref(json_array_get(array, i));
+    }
+    qsort(items, n, sizeof(*items), cmp);
+    json_array_clear(array);
+    for (size_t i = 0; i < n; i++) {
+        json_array_append_new(array, items[i]);
+    }
+    free(items);
+}

@@ -1,0 +1,98 @@
+/*
+ * app.h - what a worker carries, and the handlers' shared helpers.
+ */
+#ifndef SLOTLOCK_APP_H
+#define SLOTLOCK_APP_H
+
+#include <jansson.h>
+
+#include "config.h"
+#include "http.h"
+#include "metrics.h"
+#include "router.h"
+#include "store.h"
+
+typedef struct worker_s {
+    int id;
+    const config_t *cfg;
+    metrics_t *metrics;
+    store_t store;          /* this worker's own Redis connection */
+} worker_t;
+
+typedef void (*handler_fn)(worker_t *w, const http_request_t *req,
+                           const route_match_t *match, http_response_t *res);
+
+/* Answers one request: route, handle, and fill res. */
+void app_handle(worker_t *w, const http_request_t *req,
+                http_response_t *res, route_match_t *match);
+
+/* Answers a store call that did not succeed: 503, or 500 for a bug. */
+void app_store_failure(worker_t *w, store_status_t status,
+                       http_response_t *res);
+
+/*
+ * Checks the admin token. False with res filled (403 admin_disabled or 401
+ * unauthorized) when the request may not go on.
+ */
+bool app_require_admin(worker_t *w, const http_request_t *req,
+                       http_response_t *res);
+
+/* Writes a new random lowercase UUID into out (37 bytes). */
+void app_new_uuid(char *out);
+
+/* A JSON list from a script's answer: cjson writes an empty list as {}. */
+json_t *app_list(json_t *v);
+
+/* Route handlers (locks.c, appointments.c). */
+void lock_health(worker_t *, const http_request_t *, const route_match_t *,
+                 http_response_t *);
+void lock_acquire(worker_t *, const http_request_t *, const route_match_t *,
+                  http_response_t *);
+void lock_verify(worker_t *, const http_request_t *, const route_match_t *,
+                 http_response_t *);
+void lock_refresh(worker_t *, const http_request_t *, const route_match_t *,
+                  http_response_t *);
+void lock_release(worker_t *, const http_request_t *, const route_match_t *,
+                  http_response_t *);
+void lock_get(worker_t *, const http_request_t *, const route_match_t *,
+              http_response_t *);
+void lock_status(worker_t *, const http_request_t *, const route_match_t *,
+                 http_response_t *);
+void lock_metrics(worker_t *, const http_request_t *, const route_match_t *,
+                  http_response_t *);
+void lock_admin_active(worker_t *, const http_request_t *,
+                       const route_match_t *, http_response_t *);
+void lock_admin_force_release(worker_t *, const http_request_t *,
+                              const route_match_t *, http_response_t *);
+void appointment_create(worker_t *, const http_request_t *,
+                        const route_match_t *, http_response_t *);
+void appointment_list(worker_t *, const http_request_t *,
+                      const route_match_t *, http_response_t *);
+void appointment_get(worker_t *, const http_request_t *,
+                     const route_match_t *, http_response_t *);
+void appointment_cancel(worker_t *, const http_request_t *,
+                        const route_match_t *, http_response_t *);
+
+
+/*
+ * Runs a script. Returns its answer (caller owns), or NULL with res filled
+ * when the store failed.
+ */
+json_t *app_script(worker_t *w, script_id_t id, int nkeys,
+                   const char *const *keys, int nargs,
+                   const char *const *args, http_response_t *res);
+
+/*
+ * When a script answered {"err": reason}, fills res with status and the
+ * reason's message and returns the body (for extra fields); NULL when the
+ * script succeeded.
+ */
+json_t *app_script_error(json_t *answer, int status, http_response_t *res);
+
+/* Sorts a JSON array in place with cmp (qsort's comparison of json_t *). */
+void app_sort(json_t *array, int (*cmp)(const void *, const void *));
+
+/* Answers 400 validation_error when errors is not empty; true if it did. */
+bool app_invalid(json_t *errors, http_response_t *res);
+
+#endif

@@ -1,0 +1,218 @@
+/*
+ * http.c - requests in, responses out, over libfcgi. See http.h.
+ */
+#include "http.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+static const char *param(FCGX_Request *fcgi, const char *name)
+{
+    return FCGX_GetParam(name, fcgi->envp);
+}
+
+bool http_read_request(FCGX_Request *fcgi, http_request_t *req)
+{
+    const char *uri = param(fcgi, "REQUEST_URI");
+    const char *method = param(fcgi, "REQUEST_METHOD");
+    const char *length = param(fcgi, "CONTENT_LENGTH");
+
+    memset(req, 0, sizeof(*req));
+    req->method = method ? method : "GET";
+    req->path = strdup(uri ? uri : "/");
+    if (req->path == NULL) {
+        return false;
+    }
+    char *q = strchr(req->path, '?');
+    if (q != NULL) {
+        *q = '\0';
+        req->query = q + 1;
+    } else {
+        req->query = "";
+    }
+    req->content_type = param(fcgi, "CONTENT_TYPE");
+    if (req->content_type != NULL && req->content_type[0] == '\0') {
+        req->content_type = NULL;
+    }
+    req->authorization = param(fcgi, "HTTP_AUTHORIZATION");
+    req->accept = param(fcgi, "HTTP_ACCEPT");
+    req->request_id = param(fcgi, "REQUEST_ID");
+    if (req->request_id == NULL || req->request_id[0] == '\0') {
+        req->request_id = "-";
+    }
+
+    long declared = length ? strtol(length, NULL, 10) : 0;
+    if (declared > HTTP_BODY_MAX) {
+        req->body_too_large = true;
+        return true;
+    }
+    if (declared <= 0) {
+        return true;
+    }
+    req->body = malloc((size_t) declared + 1);
+    if (req->body == NULL) {
+        return false;
+    }
+    int n = FCGX_GetStr(req->body, (int) declared, fcgi->in);
+    req->body_len = n > 0 ? (size_t) n : 0;
+    req->body[req->body_len] = '\0';
+    return true;
+}
+
+const char *http_status_text(int status)
+{
+    switch (status) {
+    case 200: return "OK";
+    case 201: return "Created";
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 409: return "Conflict";
+    case 413: return "Payload Too Large";
+    case 415: return "Unsupported Media Type";
+    case 429: return "Too Many Requests";
+    case 500: return "Internal Server Error";
+    case 503: return "Service Unavailable";
+    default:  return "Unknown";
+    }
+}
+
+void http_send(FCGX_Request *fcgi, const http_response_t *res)
+{
+    char *body = res->text;
+    const char *type = res->content_type;
+
+    if (body == NULL) {
+        body = json_dumps(res->json, JSON_COMPACT);
+        type = "application/json; charset=utf-8";
+    }
+    FCGX_FPrintF(fcgi->out, "Status: %d %s\r\n"
+                 "Content-Type: %s\r\n"
+                 "Cache-Control: no-store\r\n",
+                 res->status, http_status_text(res->status), type);
+    if (res->allow != NULL) {
+        FCGX_FPrintF(fcgi->out, "Allow: %s\r\n", res->allow);
+    }
+    if (res->www_authenticate) {
+        FCGX_PutS("WWW-Authenticate: Bearer\r\n", fcgi->out);
+    }
+    if (res->retry_after) {
+        FCGX_PutS("Retry-After: 1\r\n", fcgi->out);
+    }
+    size_t len = body ? strlen(body) : 0;
+    /* libfcgi's own printf knows no %zu. */
+    FCGX_FPrintF(fcgi->out, "Content-Length: %lu\r\n\r\n",
+                 (unsigned long) len);
+    if (len > 0) {
+        FCGX_PutStr(body, (int) len, fcgi->out);
+    }
+    if (body != res->text) {
+        free(body);
+    }
+}
+
+void http_request_free(http_request_t *req)
+{
+    free(req->path);
+    free(req->body);
+    req->path = NULL;
+    req->body = NULL;
+}
+
+void http_response_free(http_response_t *res)
+{
+    json_decref(res->json);
+    free(res->text);
+    res->json = NULL;
+    res->text = NULL;
+}
+
+json_t *http_ok(http_response_t *res, int status)
+{
+    json_decref(res->json);
+    res->status = status;
+    res->json = json_pack("{s:b}", "success", 1);
+    return res->json;
+}
+
+json_t *http_error(http_response_t *res, int status, const char *reason,
+                   const char *message)
+{
+    json_decref(res->json);
+    res->status = status;
+    res->reason = reason;
+    res->json = json_pack("{s:b, s:s, s:s}", "success", 0, "reason", reason,
+                          "message", message);
+    return res->json;
+}
+
+void http_validation_error(http_response_t *res, json_t *errors)
+{
+    json_t *body = http_error(res, 400, "validation_error",
+                              "Some fields are missing or invalid");
+
+    json_object_set(body, "errors", errors);
+}
+
+void http_unavailable(http_response_t *res, const char *message)
+{
+    http_error(res, 503, "service_unavailable", message);
+    res->retry_after = true;
+}
+
+/* True when the media type (before any ';') of content_type is type. */
+static bool media_type_is(const char *content_type, const char *type)
+{
+    size_t n = strlen(type);
+
+    while (*content_type == ' ') {
+        content_type++;
+    }
+    if (strncasecmp(content_type, type, n) != 0) {
+        return false;
+    }
+    char next = content_type[n];
+    return next == '\0' || next == ';' || next == ' ';
+}
+
+json_t *http_json_body(const http_request_t *req, http_response_t *res)
+{
+    if (req->content_type != NULL
+        && !media_type_is(req->content_type, "application/json")
+        && !media_type_is(req->content_type, "text/plain"))
+    {
+        http_error(res, 415, "unsupported_media_type",
+                   "Send the body as JSON with "
+                   "Content-Type: application/json");
+        return NULL;
+    }
+    if (req->body_too_large) {
+        http_error(res, 413, "payload_too_large",
+                   "The request body is larger than 16 KiB");
+        return NULL;
+    }
+    if (req->body == NULL || req->body_len == 0) {
+        http_error(res, 400, "invalid_json", "The request body is empty");
+        return NULL;
+    }
+
+    json_error_t error;
+    json_t *obj = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES,
+                             &error);
+    if (obj == NULL) {
+        http_error(res, 400, "invalid_json",
+                   "The request body is not valid JSON");
+        return NULL;
+    }
+    if (!json_is_object(obj)) {
+        json_decref(obj);
+        http_error(res, 400, "invalid_json",
+                   "The request body must be a JSON object");
+        return NULL;
+    }
+    return obj;
+}

@@ -1,0 +1,405 @@
+/*
+ * locks.c - the /api/locks routes.
+ *
+ * Each handler checks its input (validate, slot: pure), makes one script
+ * call that decides and writes atomically (store), and shapes the answer.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "app.h"
+#include "validate.h"
+
+#define NUM_MAX 24
+
+/* ---------------------------------------------------------------------
+ * A lock named by its lockId, and perhaps by slot fields
+ * ------------------------------------------------------------------- */
+
+typedef struct lock_ref_s {
+    char lock_id[VALIDATE_UUID_LEN + 1];
+    slot_t slot;
+    unsigned present;                   /* VALIDATE_NEED_* bits */
+    char lock_key[SLOT_KEY_MAX];        /* "" unless the fields name it */
+    char lockid_key[SLOT_KEY_MAX];
+    char *expected;                     /* owned: the fields sent, as JSON */
+} lock_ref_t;
+
+/*
+ * Reads lockId (from the path when path_id is set, from the body otherwise)
+ * and whichever slot fields the body carries; need says which are required.
+ * The lock key is known when all four fields that name it are there.
+ */
+static void read_lock_ref(json_t *body, const char *path_id, unsigned need,
+                          lock_ref_t *ref, json_t *errors)
+{
+    memset(ref, 0, sizeof(*ref));
+    if (path_id != NULL) {
+        if (validate_uuid(path_id)) {
+            strcpy(ref->lock_id, path_id);
+        } else {
+            validate_error(errors, "lockId",
+                           "must be a UUID in lowercase 8-4-4-4-12 form");
+        }
+    } else {
+        validate_lock_id(body, true, ref->lock_id, errors);
+    }
+    if (body != NULL) {
+        validate_slot(body, "resourceId", need, false, &ref->slot,
+                      &ref->present, errors);
+    }
+    if (json_array_size(errors) > 0) {
+        return;
+    }
+    slot_lockid_key(ref->lock_id, ref->lockid_key, sizeof(ref->lockid_key));
+
+    const slot_t *s = &ref->slot;
+    if ((ref->present & VALIDATE_NEED_SLOT) == VALIDATE_NEED_SLOT) {
+        slot_keys_t keys;
+
+        slot_keys(s, &keys);
+        strcpy(ref->lock_key, keys.lock);
+    }
+
+    json_t *expected = json_object();
+    if (ref->present & VALIDATE_NEED_TENANT) {
+        json_object_set_new(expected, "tenantId", json_string(s->tenant));
+    }
+    if (ref->present & VALIDATE_NEED_RESOURCE) {
+        json_object_set_new(expected, "resourceId", json_string(s->resource));
+    }
+    if (ref->present & VALIDATE_NEED_DATE) {
+        json_object_set_new(expected, "date", json_string(s->date));
+    }
+    if (ref->present & VALIDATE_NEED_START) {
+        json_object_set_new(expected, "startTime", json_string(s->start));
+    }
+    if (ref->present & VALIDATE_NEED_DURATION) {
+        json_object_set_new(expected, "duration",
+                            json_integer(s->duration_min));
+    }
+    ref->expected = json_object_size(expected) > 0
+                    ? json_dumps(expected, JSON_COMPACT) : strdup("");
+    json_decref(expected);
+}
+
+/* The success body that acquire and refresh share. */
+static json_t *lock_body(worker_t *w, json_t *answer, http_response_t *res)
+{
+    json_t *body = http_ok(res, 200);
+
+    json_object_set_new(body, "locked", json_true());
+    json_object_set(body, "lockId", json_object_get(answer, "lockId"));
+    json_object_set(body, "expiresIn", json_object_get(answer, "expiresIn"));
+    json_object_set(body, "expiresAt", json_object_get(answer, "expiresAt"));
+    json_object_set(body, "serverTime",
+                    json_object_get(answer, "serverTime"));
+    json_object_set_new(body, "refreshInterval",
+                        json_integer(w->cfg->lock_refresh_interval_ms));
+    return body;
+}
+
+/* ---------------------------------------------------------------------
+ * Routes
+ * ------------------------------------------------------------------- */
+
+void lock_health(worker_t *w, const http_request_t *req,
+                 const route_match_t *match, http_response_t *res)
+{
+    (void) req;
+    (void) match;
+    json_t *answer;
+    store_status_t status = store_script(&w->store, SCRIPT_HEALTH, 0, NULL,
+                                         0, NULL, &answer);
+
+    if (status != STORE_OK) {
+        app_store_failure(w, status, res);
+        json_t *body = http_error(res, 503, "service_unavailable",
+                                  "Lock service cannot reach Redis");
+        json_object_set_new(body, "healthy", json_false());
+        res->retry_after = true;
+        return;
+    }
+    json_decref(answer);
+    json_t *body = http_ok(res, 200);
+    json_object_set_new(body, "healthy", json_true());
+    json_object_set_new(body, "message",
+                        json_string("Lock service is operational"));
+}
+
+void lock_acquire(worker_t *w, const http_request_t *req,
+                  const route_match_t *match, http_response_t *res)
+{
+    (void) match;
+    const config_t *cfg = w->cfg;
+    json_t *body = http_json_body(req, res);
+    json_t *errors = json_array();
+    slot_t slot;
+    unsigned present;
+    long ttl = cfg->lock_ttl_ms;
+
+    if (body == NULL) {
+        json_decref(errors);
+        return;
+    }
+    validate_slot(body, "resourceId",
+                  VALIDATE_NEED_SLOT | VALIDATE_NEED_DURATION, false, &slot,
+                  &present, errors);
+    const char *holder = validate_id_field(body, "holderId", false, errors);
+    validate_int_field(body, "ttl", 1000, cfg->lock_max_hold_ms, false,
+                       false, "must be a whole number of milliseconds from "
+                       "1000 to LOCK_MAX_HOLD", &ttl, errors);
+    if (app_invalid(errors, res)) {
+        goto done;
+    }
+
+    char lock_id[VALIDATE_UUID_LEN + 1];
+    char lockid_key[SLOT_KEY_MAX];
+    slot_keys_t keys;
+    char start_min[NUM_MAX], duration[NUM_MAX], ttl_ms[NUM_MAX];
+    char max_hold[NUM_MAX], max_per_holder[NUM_MAX];
+
+    app_new_uuid(lock_id);
+    slot_lockid_key(lock_id, lockid_key, sizeof(lockid_key));
+    slot_keys(&slot, &keys);
+    snprintf(start_min, sizeof(start_min), "%d", slot.start_min);
+    snprintf(duration, sizeof(duration), "%d", slot.duration_min);
+    snprintf(ttl_ms, sizeof(ttl_ms), "%ld", ttl);
+    snprintf(max_hold, sizeof(max_hold), "%ld", cfg->lock_max_hold_ms);
+    snprintf(max_per_holder, sizeof(max_per_holder), "%d",
+             cfg->lock_max_per_holder);
+
+    const char *script_keys[] = {
+        keys.lock, keys.lock_index, keys.booked, lockid_key, SLOT_STATS_KEY,
+        SLOT_LIVE_KEY
+    };
+    const char *args[] = {
+        lock_id, holder ? holder : "", slot.tenant, slot.resource, slot.date,
+        slot.start, start_min, duration, ttl_ms, max_hold, max_per_holder,
+        keys.lock_prefix
+    };
+    json_t *answer = app_script(w, SCRIPT_ACQUIRE, 6, script_keys, 12, args,
+                                res);
+    if (answer == NULL) {
+        goto done;
+    }
+
+    const char *reason = json_string_value(json_object_get(answer, "err"));
+    int status = reason && strcmp(reason, "too_many_locks") == 0 ? 429 : 409;
+    json_t *err = app_script_error(answer, status, res);
+    if (err != NULL) {
+        json_object_set_new(err, "locked", json_false());
+        json_t *remaining = json_object_get(answer, "remainingTTL");
+        if (remaining != NULL) {
+            json_object_set(err, "remainingTTL", remaining);
+        }
+    } else {
+        lock_body(w, answer, res);
+    }
+    json_decref(answer);
+done:
+    json_decref(errors);
+    json_decref(body);
+}
+
+void lock_verify(worker_t *w, const http_request_t *req,
+                 const route_match_t *match, http_response_t *res)
+{
+    (void) match;
+    json_t *body = http_json_body(req, res);
+    json_t *errors = json_array();
+    lock_ref_t ref;
+
+    if (body == NULL) {
+        json_decref(errors);
+        return;
+    }
+    read_lock_ref(body, NULL, VALIDATE_NEED_SLOT, &ref, errors);
+    if (app_invalid(errors, res)) {
+        goto done;
+    }
+
+    const char *keys[] = { ref.lock_key, ref.lockid_key };
+    const char *args[] = { ref.lock_id, ref.expected };
+    json_t *answer = app_script(w, SCRIPT_VERIFY, 2, keys, 2, args, res);
+    if (answer == NULL) {
+        goto done;
+    }
+    json_t *err = app_script_error(answer, 409, res);
+    if (err != NULL) {
+        json_object_set_new(err, "valid", json_false());
+    } else {
+        json_t *ok = http_ok(res, 200);
+        json_object_set_new(ok, "valid", json_true());
+        json_object_set(ok, "remainingTTL",
+                        json_object_get(answer, "remainingTTL"));
+    }
+    json_decref(answer);
+done:
+    free(ref.expected);
+    json_decref(errors);
+    json_decref(body);
+}
+
+void lock_refresh(worker_t *w, const http_request_t *req,
+                  const route_match_t *match, http_response_t *res)
+{
+    (void) match;
+    const config_t *cfg = w->cfg;
+    json_t *body = http_json_body(req, res);
+    json_t *errors = json_array();
+    lock_ref_t ref;
+    long ttl = cfg->lock_ttl_ms;
+
+    if (body == NULL) {
+        json_decref(errors);
+        return;
+    }
+    read_lock_ref(body, NULL, 0, &ref, errors);
+    validate_int_field(body, "ttl", 1000, cfg->lock_max_hold_ms, false,
+                       false, "must be a whole number of milliseconds from "
+                       "1000 to LOCK_MAX_HOLD", &ttl, errors);
+    if (app_invalid(errors, res)) {
+        goto done;
+    }
+
+    char ttl_ms[NUM_MAX];
+    snprintf(ttl_ms, sizeof(ttl_ms), "%ld", ttl);
+    const char *keys[] = { ref.lock_key, ref.lockid_key, SLOT_LIVE_KEY,
+                           SLOT_STATS_KEY };
+    const char *args[] = { ref.lock_id, ttl_ms, ref.expected };
+    json_t *answer = app_script(w, SCRIPT_REFRESH, 4, keys, 3, args, res);
+    if (answer == NULL) {
+        goto done;
+    }
+    const char *reason = json_string_value(json_object_get(answer, "err"));
+    int status = reason && strcmp(reason, "max_hold_reached") == 0 ? 409 : 404;
+    json_t *err = app_script_error(answer, status, res);
+    if (err != NULL) {
+        json_object_set_new(err, "refreshed", json_false());
+    } else {
+        json_t *ok = lock_body(w, answer, res);
+        json_object_set_new(ok, "refreshed", json_true());
+    }
+    json_decref(answer);
+done:
+    free(ref.expected);
+    json_decref(errors);
+    json_decref(body);
+}
+
+/* POST /api/locks/release (lockId in the body) and DELETE /api/locks/{id}. */
+void lock_release(worker_t *w, const http_request_t *req,
+                  const route_match_t *match, http_response_t *res)
+{
+    json_t *body = NULL;
+    json_t *errors = json_array();
+    lock_ref_t ref;
+
+    if (match->route == ROUTE_RELEASE) {
+        body = http_json_body(req, res);
+        if (body == NULL) {
+            json_decref(errors);
+            return;
+        }
+    }
+    read_lock_ref(body, match->route == ROUTE_RELEASE ? NULL : match->param,
+                  0, &ref, errors);
+    if (app_invalid(errors, res)) {
+        goto done;
+    }
+
+    const char *keys[] = { ref.lock_key, ref.lockid_key, SLOT_LIVE_KEY,
+                           SLOT_STATS_KEY };
+    const char *args[] = { ref.lock_id, ref.expected };
+    json_t *answer = app_script(w, SCRIPT_RELEASE, 4, keys, 2, args, res);
+    if (answer == NULL) {
+        goto done;
+    }
+    json_t *err = app_script_error(answer, 404, res);
+    if (err != NULL) {
+        json_object_set_new(err, "released", json_false());
+    } else {
+        json_object_set_new(http_ok(res, 200), "released", json_true());
+    }
+    json_decref(answer);
+done:
+    free(ref.expected);
+    json_decref(errors);
+    json_decref(body);
+}
+
+void lock_get(worker_t *w, const http_request_t *req,
+              const route_match_t *match, http_response_t *res)
+{
+    (void) req;
+    json_t *errors = json_array();
+    lock_ref_t ref;
+
+    read_lock_ref(NULL, match->param, 0, &ref, errors);
+    if (app_invalid(errors, res)) {
+        goto done;
+    }
+
+    const char *keys[] = { ref.lockid_key };
+    const char *args[] = { ref.lock_id };
+    json_t *answer = app_script(w, SCRIPT_LOCK_GET, 1, keys, 1, args, res);
+    if (answer == NULL) {
+        goto done;
+    }
+    if (app_script_error(answer, 404, res) == NULL) {
+        static const char *const fields[] = {
+            "lockId", "tenantId", "resourceId", "date", "startTime",
+            "duration", "expiresIn", "expiresAt", "serverTime"
+        };
+        json_t *ok = http_ok(res, 200);
+
+        for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+            json_object_set(ok, fields[i], json_object_get(answer, fields[i]));
+        }
+    }
+    json_decref(answer);
+done:
+    free(ref.expected);
+    json_decref(errors);
+}
+
+void lock_status(worker_t *w, const http_request_t *req,
+                 const route_match_t *match, http_response_t *res)
+{
+    (void) match;
+    json_t *errors = json_array();
+    json_t *query = validate_query(req->query, errors);
+    slot_t slot;
+    unsigned present;
+
+    validate_slot(query, "resourceId",
+                  VALIDATE_NEED_TENANT | VALIDATE_NEED_RESOURCE
+                  | VALIDATE_NEED_DATE, true, &slot, &present, errors);
+    if (app_invalid(errors, res)) {
+        goto done;
+    }
+
+    slot_keys_t keys;
+    slot_keys(&slot, &keys);
+    const char *script_keys[] = { keys.lock_index, keys.booked };
+    const char *args[] = { keys.lock_prefix };
+    json_t *answer = app_script(w, SCRIPT_STATUS, 2, script_keys, 1, args,
+                                res);
+    if (answer == NULL) {
+        goto done;
+    }
+    json_t *ok = http_ok(res, 200);
+    json_object_set_new(ok, "tenantId", json_string(slot.tenant));
+    json_object_set_new(ok, "resourceId", json_string(slot.resource));
+    json_object_set_new(ok, "date", json_string(slot.date));
+    json_object_set_new(ok, "locked",
+                        app_list(json_object_get(answer, "locked")));
+    json_object_set_new(ok, "booked",
+                        app_list(json_object_get(answer, "booked")));
+    json_decref(answer);
+done:
+    json_decref(query);
+    json_decref(errors);
+}

@@ -1,0 +1,137 @@
+/*
+ * router.c - which handler a method and path go to. See router.h.
+ *
+ * The named routes come first, so GET /api/locks/acquire is a 405 rather
+ * than a lookup of a lock called "acquire"; any other single segment under
+ * /api/locks/ is a lockId.
+ */
+#include "router.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <string.h>
+
+typedef struct route_entry_s {
+    const char *path;
+    const char *method;
+    route_t route;
+    const char *allow;
+} route_entry_t;
+
+static const route_entry_t fixed_routes[] = {
+    { "/api/locks/health", "GET", ROUTE_HEALTH, "GET" },
+    { "/api/locks/acquire", "POST", ROUTE_ACQUIRE, "POST" },
+    { "/api/locks/verify", "POST", ROUTE_VERIFY, "POST" },
+    { "/api/locks/refresh", "POST", ROUTE_REFRESH, "POST" },
+    { "/api/locks/release", "POST", ROUTE_RELEASE, "POST" },
+    { "/api/locks/status", "GET", ROUTE_STATUS, "GET" },
+    { "/api/locks/metrics", "GET", ROUTE_METRICS, "GET" },
+    { "/api/locks/admin/active", "GET", ROUTE_ADMIN_ACTIVE, "GET" },
+    { "/api/locks/admin/force-release", "POST", ROUTE_ADMIN_FORCE_RELEASE,
+      "POST" },
+    { "/api/appointments", "GET", ROUTE_APPT_LIST, "GET, POST" },
+    { "/api/appointments", "POST", ROUTE_APPT_CREATE, "GET, POST" },
+};
+
+static const char *const route_names[ROUTE_COUNT] = {
+    [ROUTE_NOT_FOUND] = "not_found",
+    [ROUTE_HEALTH] = "health",
+    [ROUTE_ACQUIRE] = "acquire",
+    [ROUTE_VERIFY] = "verify",
+    [ROUTE_REFRESH] = "refresh",
+    [ROUTE_RELEASE] = "release",
+    [ROUTE_STATUS] = "status",
+    [ROUTE_METRICS] = "metrics",
+    [ROUTE_ADMIN_ACTIVE] = "admin_active",
+    [ROUTE_ADMIN_FORCE_RELEASE] = "admin_force_release",
+    [ROUTE_LOCK_GET] = "lock_get",
+    [ROUTE_LOCK_DELETE] = "lock_delete",
+    [ROUTE_APPT_CREATE] = "appointment_create",
+    [ROUTE_APPT_LIST] = "appointment_list",
+    [ROUTE_APPT_GET] = "appointment_get",
+    [ROUTE_APPT_CANCEL] = "appointment_cancel",
+};
+
+const char *router_name(route_t route)
+{
+    return route < ROUTE_COUNT ? route_names[route] : "unknown";
+}
+
+/*
+ * When path is prefix followed by one non-empty segment, returns that
+ * segment; NULL otherwise.
+ */
+static const char *one_segment(const char *path, const char *prefix)
+{
+    size_t n = strlen(prefix);
+
+    if (strncmp(path, prefix, n) != 0) {
+        return NULL;
+    }
+    const char *seg = path + n;
+    if (seg[0] == '\0' || strchr(seg, '/') != NULL) {
+        return NULL;
+    }
+    return seg;
+}
+
+static void set(route_match_t *m, route_t route, const char *allow,
+                const char *param)
+{
+    m->route = route;
+    m->allow = allow;
+    m->param = param;
+    m->name = router_name(route);
+}
+
+void router_match(const char *method, const char *path, route_match_t *m)
+{
+    bool path_known = false;
+    const char *allow = NULL;
+    const char *seg;
+
+    for (size_t i = 0; i < sizeof(fixed_routes) / sizeof(fixed_routes[0]);
+         i++)
+    {
+        const route_entry_t *e = &fixed_routes[i];
+
+        if (strcmp(path, e->path) != 0) {
+            continue;
+        }
+        path_known = true;
+        allow = e->allow;
+        if (strcmp(method, e->method) == 0) {
+            set(m, e->route, NULL, NULL);
+            return;
+        }
+    }
+    if (path_known) {
+        set(m, ROUTE_NOT_FOUND, allow, NULL);
+        return;
+    }
+
+    /* /api/locks/admin/<anything else> is not a lockId. */
+    if (strncmp(path, "/api/locks/admin/", 17) != 0
+        && (seg = one_segment(path, "/api/locks/")) != NULL)
+    {
+        if (strcmp(method, "GET") == 0) {
+            set(m, ROUTE_LOCK_GET, NULL, seg);
+        } else if (strcmp(method, "DELETE") == 0) {
+            set(m, ROUTE_LOCK_DELETE, NULL, seg);
+        } else {
+            set(m, ROUTE_NOT_FOUND, "GET, DELETE", seg);
+        }
+        return;
+    }
+    if ((seg = one_segment(path, "/api/appointments/")) != NULL) {
+        if (strcmp(method, "GET") == 0) {
+            set(m, ROUTE_APPT_GET, NULL, seg);
+        } else if (strcmp(method, "DELETE") == 0) {
+            set(m, ROUTE_APPT_CANCEL, NULL, seg);
+        } else {
+            set(m, ROUTE_NOT_FOUND, "GET, DELETE", seg);
+        }
+        return;
+    }
+    set(m, ROUTE_NOT_FOUND, NULL, NULL);
+}

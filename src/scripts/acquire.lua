@@ -1,0 +1,71 @@
+-- acquire: hold [start, start+duration) for one tenant, resource and date.
+-- KEYS: lock, day lock index, day bookings, lockId index of the new lock,
+--       stats, live-lock set.
+-- ARGV: lockId, holderId ('' for none), tenantId, resourceId, date,
+--       startTime, start minute, duration, ttl ms, max hold ms,
+--       max locks per holder, lock key prefix of the day.
+local lock_key, index_key, booked_key, lockid, stats_key, live_key =
+    KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
+local holder = ARGV[2]
+local s, d = tonumber(ARGV[7]), tonumber(ARGV[8])
+local ttl, max_hold = tonumber(ARGV[9]), tonumber(ARGV[10])
+local now = now_ms()
+
+if booked_overlap(booked_key, s, d) then
+    redis.call('HINCRBY', stats_key, 'locksFailed', 1)
+    return fail('slot_booked')
+end
+
+local held = lock_overlap(index_key, ARGV[12], s, d)
+if not held and redis.call('EXISTS', lock_key) == 1 then
+    -- A value set by hand at this start time, outside the index.
+    held = { lock = read_lock(lock_key), key = lock_key,
+             pttl = redis.call('PTTL', lock_key) }
+end
+if held then
+    local lock = held.lock
+    if holder ~= '' and lock.holderId == holder and held.key == lock_key
+       and lock.duration == d then
+        -- The same holder again: a refresh, capped by the first acquire.
+        local expires_at = math.min(now + ttl, lock.maxUntil)
+        set_lock_expiry(lock, lock_key, lockid_key(lock.lockId), live_key,
+                        now, expires_at)
+        redis.call('HINCRBY', stats_key, 'locksRefreshed', 1)
+        return lock_answer(lock.lockId, now, expires_at)
+    end
+    redis.call('HINCRBY', stats_key, 'locksFailed', 1)
+    return fail('slot_locked', { remainingTTL = held.pttl })
+end
+
+local lock = { lockId = ARGV[1], tenantId = ARGV[3], resourceId = ARGV[4],
+               date = ARGV[5], startTime = ARGV[6], duration = d,
+               acquiredAt = now, maxUntil = now + max_hold }
+if holder ~= '' then
+    lock.holderId = holder
+    local hkey = holder_key(lock)
+    redis.call('ZREMRANGEBYSCORE', hkey, '-inf', now)
+    if redis.call('ZCARD', hkey) >= tonumber(ARGV[11]) then
+        redis.call('HINCRBY', stats_key, 'locksFailed', 1)
+        return fail('too_many_locks')
+    end
+end
+
+-- Locks that ran out since the last acquire are counted as expired here,
+-- so the live set stays as small as the number of live locks.
+local expired = redis.call('ZREMRANGEBYSCORE', live_key, '-inf', now)
+if expired > 0 then
+    redis.call('HINCRBY', stats_key, 'locksExpired', expired)
+end
+
+local expires_at = now + ttl
+redis.call('SET', lock_key, cjson.encode(lock), 'PX', ttl)
+redis.call('SET', lockid, lock_key, 'PX', ttl)
+redis.call('ZADD', index_key, s, ARGV[6])
+max_pexpire(index_key, max_hold)
+redis.call('ZADD', live_key, expires_at, lock.lockId)
+if holder ~= '' then
+    redis.call('ZADD', holder_key(lock), expires_at, lock.lockId)
+    max_pexpire(holder_key(lock), max_hold)
+end
+redis.call('HINCRBY', stats_key, 'locksAcquired', 1)
+return lock_answer(lock.lockId, now, expires_at)

@@ -1,0 +1,64 @@
+-- book: turn a live lock into a confirmed booking, or (admin, no lock) book
+-- a free interval. All checks and writes happen here, in one script on the
+-- resource's hash slot, so two bookings can never overlap.
+-- KEYS: lock key, day lock index, day bookings, lockId index, stats,
+--       live-lock set, done key of the lockId, new appointment record,
+--       appointment id index.
+-- ARGV: lockId ('' for an admin booking without a lock), appointment JSON,
+--       start minute, duration, lock key prefix of the day, expected lock
+--       fields as JSON, seconds to remember the lockId's booking.
+local lock_key, index_key, booked_key, lockid, stats_key, live_key,
+      done_key, appt_key, apptid_key =
+    KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8],
+    KEYS[9]
+local lock_id = ARGV[1]
+local s, d = tonumber(ARGV[3]), tonumber(ARGV[4])
+
+local function reject(reason, extra)
+    redis.call('HINCRBY', stats_key, 'bookingsRejected', 1)
+    return fail(reason, extra)
+end
+
+local lock
+if lock_id ~= '' then
+    -- A retry of a booking that went through gets the same appointment.
+    local done = redis.call('GET', done_key)
+    local stored = done and redis.call('GET', done)
+    if stored then
+        return '{"ok":true,"created":false,"appointment":' .. stored .. '}'
+    end
+    local key
+    lock, key = lock_by_id(lock_key, lockid, lock_id)
+    if not lock or lock.opaque then
+        return reject('lock_expired')
+    end
+    if key ~= lock_key or not lock_matches(lock, ARGV[6]) then
+        return reject('lock_mismatch')
+    end
+    if booked_overlap(booked_key, s, d) then
+        return reject('slot_booked')
+    end
+else
+    if booked_overlap(booked_key, s, d) then
+        return reject('slot_booked')
+    end
+    local held = lock_overlap(index_key, ARGV[5], s, d)
+    if held then
+        return reject('slot_locked', { remainingTTL = held.pttl })
+    end
+end
+
+local now = now_ms()
+local appt = cjson.decode(ARGV[2])
+appt.status = 'confirmed'
+appt.createdAt = now
+local raw = cjson.encode(appt)
+redis.call('SET', appt_key, raw)
+redis.call('SET', apptid_key, appt_key)
+redis.call('ZADD', booked_key, s, s .. '/' .. d .. '/' .. appt.id)
+if lock then
+    redis.call('SET', done_key, appt_key, 'EX', tonumber(ARGV[7]))
+    remove_lock(lock, lock_key, lockid, live_key, stats_key, now)
+end
+redis.call('HINCRBY', stats_key, 'bookingsCreated', 1)
+return '{"ok":true,"created":true,"appointment":' .. raw .. '}'

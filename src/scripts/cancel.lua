@@ -1,0 +1,19 @@
+-- cancel: mark an appointment cancelled and free its interval at once.
+-- Cancelling twice changes nothing and answers the same.
+-- KEYS: appointment record, day bookings, stats.
+local raw = redis.call('GET', KEYS[1])
+if not raw then
+    return fail('not_found')
+end
+local appt = cjson.decode(raw)
+if appt.status ~= 'cancelled' then
+    local s = tonumber(string.sub(appt.startTime, 1, 2)) * 60
+              + tonumber(string.sub(appt.startTime, 4, 5))
+    redis.call('ZREM', KEYS[2], s .. '/' .. appt.duration .. '/' .. appt.id)
+    appt.status = 'cancelled'
+    appt.cancelledAt = now_ms()
+    raw = cjson.encode(appt)
+    redis.call('SET', KEYS[1], raw)
+    redis.call('HINCRBY', KEYS[3], 'bookingsCancelled', 1)
+end
+return '{"ok":true,"appointment":' .. raw .. '}'

@@ -1,0 +1,10 @@
+-- force_release: an admin removes whatever live lock starts on this slot.
+-- KEYS: lock key, live-lock set, stats.
+local lock = read_lock(KEYS[1])
+if not lock then
+    return fail('lock_not_found')
+end
+remove_lock(lock, KEYS[1], lockid_key(lock.lockId), KEYS[2], KEYS[3],
+            now_ms())
+redis.call('HINCRBY', KEYS[3], 'locksReleased', 1)
+return cjson.encode({ ok = true })

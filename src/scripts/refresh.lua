@@ -1,0 +1,17 @@
+-- refresh: extend a live lock, never past its acquire time + max hold.
+-- KEYS: lock key from the request's slot fields ('' when not sent),
+--       lockId index, live-lock set, stats.
+-- ARGV: lockId, ttl ms, expected fields as JSON ('' for none).
+local lock_id, ttl = ARGV[1], tonumber(ARGV[2])
+local lock, key = lock_by_id(KEYS[1], KEYS[2], lock_id)
+if not lock or lock.opaque or not lock_matches(lock, ARGV[3]) then
+    return fail('lock_not_found')
+end
+local now = now_ms()
+if now + redis.call('PTTL', key) >= lock.maxUntil then
+    return fail('max_hold_reached')
+end
+local expires_at = math.min(now + ttl, lock.maxUntil)
+set_lock_expiry(lock, key, KEYS[2], KEYS[3], now, expires_at)
+redis.call('HINCRBY', KEYS[4], 'locksRefreshed', 1)
+return lock_answer(lock_id, now, expires_at)

@@ -1,0 +1,11 @@
+-- verify: is lockId the live lock on this slot? Never changes the lock.
+-- KEYS: lock key of the slot, lockId index.
+-- ARGV: lockId, expected fields as JSON ('' for none).
+local lock, key = lock_by_id(KEYS[1], KEYS[2], ARGV[1])
+if not lock then
+    return fail('lock_not_found')
+end
+if key ~= KEYS[1] or not lock_matches(lock, ARGV[2]) then
+    return fail('lock_mismatch')
+end
+return cjson.encode({ ok = true, remainingTTL = redis.call('PTTL', key) })

@@ -1,0 +1,55 @@
+/*
+ * store.h - the service's one door to Redis.
+ *
+ * store.c is the only file that knows hiredis. Each worker owns one store_t
+ * (a hiredis context is not thread-safe), kept open across requests and
+ * re-opened by itself after Redis comes back.
+ */
+#ifndef SLOTLOCK_STORE_H
+#define SLOTLOCK_STORE_H
+
+#include <jansson.h>
+#include <stdbool.h>
+
+#include "config.h"
+#include "scripts.h"
+
+typedef enum store_status_e {
+    STORE_OK,
+    STORE_UNAVAILABLE,      /* unreachable, timed out, loading, read-only */
+    STORE_OUT_OF_MEMORY,    /* maxmemory reached with noeviction */
+    STORE_FAILED            /* an answer we did not expect: a bug */
+} store_status_t;
+
+typedef struct store_s {
+    const config_t *cfg;
+    void *ctx;                          /* redisContext, NULL when closed */
+    char sha[SCRIPT_COUNT][41];         /* of each script, once loaded */
+    char error[256];                    /* why the last call failed */
+    bool timed_out;                     /* the last failure was a timeout */
+} store_t;
+
+void store_init(store_t *st, const config_t *cfg);
+void store_close(store_t *st);
+
+/*
+ * Runs script id with nkeys keys and nargs args: EVALSHA, re-sent as EVAL
+ * when Redis has lost the script. Every script answers a JSON object; on
+ * STORE_OK *out holds it (the caller owns it).
+ */
+store_status_t store_script(store_t *st, script_id_t id, int nkeys,
+                            const char *const *keys, int nargs,
+                            const char *const *args, json_t **out);
+
+/* GET key. On STORE_OK *value is a new string, or NULL when missing. */
+store_status_t store_get(store_t *st, const char *key, char **value);
+
+/*
+ * Calls fn with each batch of keys that SCAN finds for pattern, until the
+ * scan ends or fn returns false. Never uses KEYS.
+ */
+typedef bool (*store_scan_fn)(const char *const *keys, int count, void *arg);
+store_status_t store_scan(store_t *st, const char *pattern, store_scan_fn fn,
+                          void *arg);
+
+#endif

@@ -1,0 +1,434 @@
+"""Integration-test harness: a whole slotlock stack per test, on loopback.
+
+A Stack starts, in a private temporary folder and on free loopback ports,
+its own redis-server, the app under spawn-fcgi, and nginx running the
+shipped nginx/slotlock.conf (made concrete by script/render-nginx-conf, the
+same way script/server does it), then waits until GET /api/locks/health
+answers.
+
+    from harness import Stack, concurrently
+
+    stack = Stack(env={"LOCK_TTL": "2000"})      # app/nginx settings
+    r = stack.request("POST", "/api/locks/acquire", {"tenantId": "t"})
+    r.status, r.headers["content-type"], r.json, r.text
+    stack.redis("PTTL", "booking_lock:{t|r}:2025-03-10:14:00")
+    stack.stop_redis(); stack.start_redis()      # same port, same data
+    stack.kill_app(); stack.start_app()
+    responses = concurrently(stack, [("POST", path, body)] * 20)
+    stack.stop()                                 # also run at exit
+
+Environment:
+    SLOTLOCK_BIN       the app (default: <source tree>/src/slotlock)
+    SLOTLOCK_SRCDIR    the source tree, for nginx/ and script/ (default:
+                       two folders up from this file)
+    SLOTLOCK_WRAPPER   command put in front of the app, e.g. "valgrind -q"
+    SLOTLOCK_KEEP_TMP  1 keeps the temporary folder (logs) after stop()
+"""
+
+import atexit
+import http.client
+import json
+import os
+import shlex
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+
+SRCDIR = os.path.abspath(os.environ.get("SLOTLOCK_SRCDIR") or os.path.join(
+    os.path.dirname(os.path.abspath(__file__)), "..", ".."))
+APP_BIN = os.path.abspath(os.environ.get("SLOTLOCK_BIN")
+                          or os.path.join(SRCDIR, "src", "slotlock"))
+
+# Settings the app gets unless a test says otherwise. RATE_LIMIT_* are read
+# by the nginx renderer, not by the app.
+DEFAULT_ENV = {
+    "REDIS_HOST": "127.0.0.1",
+    "WORKERS": "4",
+    "RATE_LIMIT_RPS": "0",
+    "RATE_LIMIT_BURST": "200",
+}
+
+# Taken from the test's own environment; nothing else leaks into the app.
+PASSED_THROUGH = ("PATH", "LANG", "LC_ALL", "TZ", "ASAN_OPTIONS",
+                  "UBSAN_OPTIONS", "LSAN_OPTIONS")
+
+DEFAULT_REDIS_CONFIG = {
+    "bind": "127.0.0.1",
+    "daemonize": "no",
+    "save": '""',
+    "appendonly": "yes",
+    "appendfsync": "always",
+    "maxmemory-policy": "noeviction",
+}
+
+
+class RedisError(Exception):
+    """An error reply from Redis (-ERR ...)."""
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt("signal %d" % signum)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Headers(dict):
+    """Response headers; keys are case-insensitive. A repeated header's
+    values are joined with ", "; Response.header_list keeps them apart."""
+
+    def __init__(self, pairs):
+        super().__init__()
+        for name, value in pairs:
+            key = name.lower()
+            dict.__setitem__(self, key,
+                             self[key] + ", " + value if key in self else value)
+
+    def __getitem__(self, name):
+        return dict.__getitem__(self, name.lower())
+
+    def __contains__(self, name):
+        return dict.__contains__(self, name.lower())
+
+    def get(self, name, default=None):
+        return dict.get(self, name.lower(), default)
+
+
+class Response:
+    def __init__(self, status, header_list, body):
+        self.status = status
+        self.header_list = header_list
+        self.headers = Headers(header_list)
+        self.body = body
+        self.text = body.decode("utf-8", "replace")
+        try:
+            self.json = json.loads(self.text)
+        except ValueError:
+            self.json = None
+
+    def __repr__(self):
+        return "<Response %d %s>" % (self.status, self.text[:200])
+
+
+def _encode_body(body, headers):
+    """A dict or list is sent as JSON with Content-Type application/json;
+    str or bytes go as they are, with no Content-Type added."""
+    headers = dict(headers or {})
+    if isinstance(body, (dict, list)):
+        body = json.dumps(body).encode()
+        if not any(k.lower() == "content-type" for k in headers):
+            headers["Content-Type"] = "application/json"
+    elif isinstance(body, str):
+        body = body.encode()
+    return body, headers
+
+
+def _send(conn, method, path, body, headers):
+    data, headers = _encode_body(body, headers)
+    conn.request(method, path, body=data, headers=headers)
+    resp = conn.getresponse()
+    return Response(resp.status, resp.getheaders(), resp.read())
+
+
+def _send_raw(port, raw, timeout):
+    raw = raw if isinstance(raw, bytes) else raw.encode()
+    with socket.create_connection(("127.0.0.1", port), timeout) as s:
+        s.sendall(raw)
+        resp = http.client.HTTPResponse(s, method=raw.split(b" ", 1)[0].decode())
+        resp.begin()
+        return Response(resp.status, resp.getheaders(), resp.read())
+
+
+def _resp_encode(args):
+    out = [b"*%d\r\n" % len(args)]
+    for arg in args:
+        if not isinstance(arg, bytes):
+            arg = str(arg).encode()
+        out.append(b"$%d\r\n%s\r\n" % (len(arg), arg))
+    return b"".join(out)
+
+
+def _resp_read(f):
+    line = f.readline()
+    if not line.endswith(b"\r\n"):
+        raise ConnectionError("redis closed the connection")
+    kind, rest = line[:1], line[1:-2]
+    if kind == b"+":
+        return rest.decode()
+    if kind == b"-":
+        raise RedisError(rest.decode())
+    if kind == b":":
+        return int(rest)
+    if kind == b"$":
+        if int(rest) < 0:
+            return None
+        data = f.read(int(rest) + 2)[:-2]
+        try:
+            return data.decode()
+        except UnicodeDecodeError:
+            return data
+    if kind == b"*":
+        if int(rest) < 0:
+            return None
+        return [_resp_read(f) for _ in range(int(rest))]
+    raise ConnectionError("unexpected reply from redis: %r" % line)
+
+
+def _tail(path, limit=4000):
+    try:
+        with open(path, "rb") as f:
+            f.seek(0, os.SEEK_END)
+            f.seek(max(0, f.tell() - limit))
+            return f.read().decode("utf-8", "replace")
+    except OSError:
+        return "(no %s)" % path
+
+
+class Stack:
+    """redis-server + spawn-fcgi/app + nginx, started on creation.
+
+    env:          settings for the app (and RATE_LIMIT_* for nginx) on top
+                  of DEFAULT_ENV; a value of None removes a default.
+    redis_config: redis.conf lines on top of DEFAULT_REDIS_CONFIG.
+    start_redis:  False to start without Redis (health then answers 503).
+    """
+
+    def __init__(self, env=None, redis_config=None, start_redis=True,
+                 ready_timeout=10.0):
+        self.ready_timeout = ready_timeout
+        self._procs = {}
+        self._logs = {}
+        self.dir = tempfile.mkdtemp(prefix="slotlock-it-")
+        self.redis_port = free_port()
+        self.port = free_port()
+        self.url = "http://127.0.0.1:%d" % self.port
+        self.socket_path = os.path.join(self.dir, "app.sock")
+        os.makedirs(os.path.join(self.dir, "redis"))
+
+        self.env = {k: os.environ[k] for k in PASSED_THROUGH if k in os.environ}
+        self.env.update(DEFAULT_ENV, REDIS_PORT=str(self.redis_port))
+        for key, value in (env or {}).items():
+            if value is None:
+                self.env.pop(key, None)
+            else:
+                self.env[key] = str(value)
+
+        self.redis_config = dict(DEFAULT_REDIS_CONFIG,
+                                 port=str(self.redis_port),
+                                 dir=os.path.join(self.dir, "redis"))
+        self.redis_config.update(redis_config or {})
+
+        atexit.register(self.stop)
+        if (threading.current_thread() is threading.main_thread()
+                and signal.getsignal(signal.SIGTERM) == signal.SIG_DFL):
+            # Turn a SIGTERM (a timeout, a CI stop) into what Ctrl-C does:
+            # unittest stops, and atexit still stops what we started.
+            signal.signal(signal.SIGTERM, _interrupt)
+        try:
+            if start_redis:
+                self.start_redis()
+            self._start_nginx()
+            self.start_app()
+        except BaseException:
+            self.stop()
+            raise
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    # ---- processes ------------------------------------------------------
+
+    def _spawn(self, name, argv, env=None):
+        if self.pid(name):
+            raise RuntimeError("%s is already running" % name)
+        log = open(os.path.join(self.dir, name + ".log"), "ab")
+        self._logs[name] = log.name
+        try:
+            self._procs[name] = subprocess.Popen(
+                argv, env=env, stdin=subprocess.DEVNULL, stdout=log,
+                stderr=subprocess.STDOUT, start_new_session=True)
+        finally:
+            log.close()
+
+    def _kill(self, name, sig=signal.SIGTERM, timeout=5.0):
+        """Signals the process group of name, waits, then SIGKILLs what is
+        left of the group."""
+        proc = self._procs.get(name)
+        if proc is None:
+            return
+        try:
+            os.killpg(proc.pid, sig)
+        except ProcessLookupError:
+            pass
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            pass
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        proc.wait()
+        # Forgotten only now, so that stop() after an interruption retries.
+        del self._procs[name]
+
+    def pid(self, name):
+        """The pid of "redis", "app" or "nginx", or None when not running."""
+        proc = self._procs.get(name)
+        return proc.pid if proc and proc.poll() is None else None
+
+    def start_redis(self):
+        conf = os.path.join(self.dir, "redis", "redis.conf")
+        with open(conf, "w") as f:
+            for key, value in self.redis_config.items():
+                f.write("%s %s\n" % (key, value))
+        self._spawn("redis", ["redis-server", conf])
+        self._wait(lambda: self.redis("PING") == "PONG", "redis-server",
+                   "redis")
+
+    def stop_redis(self, kill=False):
+        """Stops Redis: SIGTERM (clean shutdown), or SIGKILL with kill=True."""
+        self._kill("redis", signal.SIGKILL if kill else signal.SIGTERM)
+
+    def start_app(self, wait=True):
+        if not os.access(APP_BIN, os.X_OK):
+            raise RuntimeError("no app at %s: build it first (script/build)"
+                               " or set SLOTLOCK_BIN" % APP_BIN)
+        wrapper = shlex.split(os.environ.get("SLOTLOCK_WRAPPER", ""))
+        self._spawn("app", ["spawn-fcgi", "-n", "-s", self.socket_path,
+                            "-M", "0600", "--"] + wrapper + [APP_BIN],
+                    env=self.env)
+        if wait:
+            self.wait_ready()
+
+    def kill_app(self, sig=signal.SIGKILL):
+        self._kill("app", sig)
+
+    def _start_nginx(self):
+        ndir = os.path.join(self.dir, "nginx")
+        subprocess.run(
+            [os.path.join(SRCDIR, "script", "render-nginx-conf"),
+             "--dir", ndir, "--listen", "127.0.0.1:%d" % self.port,
+             "--socket", self.socket_path,
+             "--rate", self.env.get("RATE_LIMIT_RPS", "0"),
+             "--burst", self.env.get("RATE_LIMIT_BURST", "200"),
+             "--www", os.path.join(SRCDIR, "www"), "--workers", "1"],
+            check=True)
+        self._logs["nginx-error"] = os.path.join(ndir, "error.log")
+        self._spawn("nginx", ["nginx", "-p", ndir + "/", "-c",
+                              os.path.join(ndir, "nginx.conf"),
+                              "-e", os.path.join(ndir, "error.log")])
+
+    def _wait(self, ready, what, *names):
+        deadline = time.monotonic() + self.ready_timeout
+        while True:
+            for name in names:
+                proc = self._procs.get(name)
+                if proc is None or proc.poll() is not None:
+                    raise RuntimeError("%s is not running (exit status %s)\n%s"
+                                       % (name, proc and proc.returncode,
+                                          self.logs()))
+            try:
+                if ready():
+                    return
+            except (OSError, RedisError, http.client.HTTPException):
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError("%s not ready after %.0f s\n%s" % (
+                    what, self.ready_timeout, self.logs()))
+            time.sleep(0.05)
+
+    def wait_ready(self):
+        """Waits until the app answers GET /api/locks/health through nginx
+        (any answer from the app, 503 included; not nginx's 502)."""
+        self._wait(lambda: self.request("GET", "/api/locks/health",
+                                        timeout=2).status not in (502, 504),
+                   "GET /api/locks/health", "app", "nginx")
+
+    def logs(self):
+        """The end of each log, for failure messages."""
+        return "\n".join("---- %s (%s)\n%s" % (name, path, _tail(path))
+                         for name, path in self._logs.items())
+
+    def stop(self):
+        """Stops everything this Stack started. Safe to call again."""
+        for name in ("nginx", "app", "redis"):
+            self._kill(name)
+        if self.dir and not os.environ.get("SLOTLOCK_KEEP_TMP"):
+            shutil.rmtree(self.dir, ignore_errors=True)
+        self.dir = None
+        atexit.unregister(self.stop)
+
+    # ---- clients --------------------------------------------------------
+
+    def request(self, method=None, path=None, body=None, headers=None,
+                raw=None, timeout=10.0):
+        """One request on a new connection. body: a dict or list is sent as
+        JSON with Content-Type application/json; str or bytes as they are.
+        raw: a whole HTTP request (bytes) sent verbatim instead."""
+        if raw is not None:
+            return _send_raw(self.port, raw, timeout)
+        conn = http.client.HTTPConnection("127.0.0.1", self.port,
+                                          timeout=timeout)
+        try:
+            return _send(conn, method, path, body, headers)
+        finally:
+            conn.close()
+
+    def redis(self, *args):
+        """Runs one command on the test Redis; returns the decoded reply
+        (str, int, None, list; bytes when not UTF-8)."""
+        with socket.create_connection(("127.0.0.1", self.redis_port),
+                                      timeout=5) as s:
+            f = s.makefile("rb")
+            password = self.redis_config.get("requirepass")
+            if password:
+                s.sendall(_resp_encode(["AUTH", password]))
+                _resp_read(f)
+            s.sendall(_resp_encode(args))
+            return _resp_read(f)
+
+
+def concurrently(stack, calls, timeout=30.0):
+    """Sends requests at the same moment, one thread and one connection
+    each, and returns their Responses in order. calls: a list of
+    (method, path[, body[, headers]]) tuples."""
+    barrier = threading.Barrier(len(calls))
+    results = [None] * len(calls)
+
+    def run(i, method, path, body=None, headers=None):
+        conn = http.client.HTTPConnection("127.0.0.1", stack.port,
+                                          timeout=timeout)
+        try:
+            conn.connect()
+            barrier.wait(timeout)
+            results[i] = _send(conn, method, path, body, headers)
+        except BaseException as e:  # re-raised in the caller's thread
+            barrier.abort()
+            results[i] = e
+        finally:
+            conn.close()
+
+    threads = [threading.Thread(target=run, args=(i,) + tuple(call))
+               for i, call in enumerate(calls)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    errors = [r for r in results if isinstance(r, BaseException)]
+    if errors:
+        # A thread that failed first breaks the barrier for the others.
+        raise next((e for e in errors
+                    if not isinstance(e, threading.BrokenBarrierError)),
+                   errors[0])
+    return results

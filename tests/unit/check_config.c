@@ -1,0 +1,129 @@
+/* Unit tests for config.c: defaults, and bad values named at start-up. */
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+
+/* A fake environment: NULL-terminated name, value pairs. */
+static const char *const *fake_env;
+
+static const char *fake_lookup(const char *name)
+{
+    for (size_t i = 0; fake_env[i] != NULL; i += 2) {
+        if (strcmp(fake_env[i], name) == 0) {
+            return fake_env[i + 1];
+        }
+    }
+    return NULL;
+}
+
+static bool load(const char *const *env, config_t *cfg, char *err)
+{
+    fake_env = env;
+    return config_load(cfg, fake_lookup, err, 512);
+}
+
+START_TEST(defaults_match_the_documented_table)
+{
+    static const char *const env[] = { NULL };
+    config_t cfg;
+    char err[512];
+
+    ck_assert(load(env, &cfg, err));
+    ck_assert_str_eq(cfg.redis_host, "localhost");
+    ck_assert_int_eq(cfg.redis_port, 6379);
+    ck_assert_str_eq(cfg.redis_password, "");
+    ck_assert_int_eq(cfg.redis_db, 0);
+    ck_assert_int_eq(cfg.redis_connect_timeout_ms, 10000);
+    ck_assert_int_eq(cfg.redis_command_timeout_ms, 2000);
+    ck_assert_int_eq(cfg.redis_max_retry, 3);
+    ck_assert_int_eq(cfg.lock_ttl_ms, 120000);
+    ck_assert_int_eq(cfg.lock_refresh_interval_ms, 30000);
+    ck_assert_int_eq(cfg.lock_max_hold_ms, 600000);
+    ck_assert_int_eq(cfg.lock_max_per_holder, 5);
+    ck_assert_str_eq(cfg.admin_token, "");
+    ck_assert_str_eq(cfg.redis_master_name, "slotlock");
+    ck_assert_int_eq(cfg.booking_min_replicas, 0);
+}
+END_TEST
+
+START_TEST(values_from_the_environment_are_used)
+{
+    static const char *const env[] = {
+        "REDIS_HOST", "10.0.0.5", "REDIS_PORT", "6380", "LOCK_TTL", "90000",
+        "LOCK_REFRESH_INTERVAL", "20000", "ADMIN_TOKEN", "s3cret",
+        "WORKERS", "16", "REDIS_PASSWORD", "", NULL
+    };
+    config_t cfg;
+    char err[512];
+
+    ck_assert(load(env, &cfg, err));
+    ck_assert_str_eq(cfg.redis_host, "10.0.0.5");
+    ck_assert_int_eq(cfg.redis_port, 6380);
+    ck_assert_int_eq(cfg.lock_ttl_ms, 90000);
+    ck_assert_int_eq(cfg.lock_refresh_interval_ms, 20000);
+    ck_assert_str_eq(cfg.admin_token, "s3cret");
+    ck_assert_int_eq(cfg.workers, 16);
+    ck_assert_str_eq(cfg.redis_password, "");
+}
+END_TEST
+
+/* Each bad setting stops start-up with a message naming it. */
+START_TEST(bad_values_name_their_variable)
+{
+    static const char *const cases[][2] = {
+        { "REDIS_PORT", "abc" }, { "REDIS_PORT", "0" },
+        { "REDIS_PORT", "70000" }, { "REDIS_DB", "-1" },
+        { "LOCK_TTL", "12s" }, { "LOCK_TTL", "" "999" },
+        { "LOCK_MAX_HOLD", "1e6" }, { "WORKERS", "0" },
+        { "LOCK_MAX_PER_HOLDER", "five" },
+        { "REDIS_COMMAND_TIMEOUT", "-5" },
+        { "REDIS_MAX_RETRY_PER_REQUEST", "3.5" },
+        { "REDIS_CONNECT_TIMEOUT", "99999999999999999999" },
+        { "REDIS_SENTINELS", "localhost" },
+        { "REDIS_CLUSTER_NODES", "a:1,b" },
+        { "BOOKING_MIN_REPLICAS", "x" },
+    };
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        const char *env[] = { cases[i][0], cases[i][1], NULL };
+        config_t cfg;
+        char err[512] = "";
+
+        ck_assert_msg(!load(env, &cfg, err), "%s=%s accepted", cases[i][0],
+                      cases[i][1]);
+        ck_assert_msg(strstr(err, cases[i][0]) != NULL,
+                      "message \"%s\" does not name %s", err, cases[i][0]);
+    }
+}
+END_TEST
+
+START_TEST(ttl_longer_than_max_hold_is_refused)
+{
+    static const char *const env[] = { "LOCK_TTL", "700000", NULL };
+    config_t cfg;
+    char err[512];
+
+    ck_assert(!load(env, &cfg, err));
+    ck_assert_ptr_nonnull(strstr(err, "LOCK_TTL"));
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("config");
+    TCase *tc = tcase_create("core");
+
+    tcase_add_test(tc, defaults_match_the_documented_table);
+    tcase_add_test(tc, values_from_the_environment_are_used);
+    tcase_add_test(tc, bad_values_name_their_variable);
+    tcase_add_test(tc, ttl_longer_than_max_hold_is_refused);
+    suite_add_tcase(s, tc);
+
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

@@ -1,0 +1,186 @@
+/* Unit tests for slot.c: calendar and clock rules, intervals, key names. */
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "slot.h"
+
+START_TEST(real_dates_are_accepted)
+{
+    ck_assert(slot_parse_date("2025-03-10"));
+    ck_assert(slot_parse_date("2028-02-29"));      /* leap year */
+    ck_assert(slot_parse_date("2000-02-29"));      /* divisible by 400 */
+    ck_assert(slot_parse_date("2025-12-31"));
+    ck_assert(slot_parse_date("2025-01-01"));
+}
+END_TEST
+
+START_TEST(impossible_dates_are_refused)
+{
+    ck_assert(!slot_parse_date("2025-02-29"));     /* not a leap year */
+    ck_assert(!slot_parse_date("1900-02-29"));     /* divisible by 100 */
+    ck_assert(!slot_parse_date("2025-04-31"));
+    ck_assert(!slot_parse_date("2025-13-01"));
+    ck_assert(!slot_parse_date("2025-00-10"));
+    ck_assert(!slot_parse_date("2025-01-00"));
+    ck_assert(!slot_parse_date("2025-1-10"));
+    ck_assert(!slot_parse_date("2025-03-10 "));
+    ck_assert(!slot_parse_date("2025/03/10"));
+    ck_assert(!slot_parse_date("0000-01-01"));
+    ck_assert(!slot_parse_date(""));
+}
+END_TEST
+
+START_TEST(times_parse_to_minutes)
+{
+    int m;
+
+    ck_assert(slot_parse_time("00:00", false, &m));
+    ck_assert_int_eq(m, 0);
+    ck_assert(slot_parse_time("14:30", false, &m));
+    ck_assert_int_eq(m, 870);
+    ck_assert(slot_parse_time("23:59", false, &m));
+    ck_assert_int_eq(m, 1439);
+    ck_assert(slot_parse_time("24:00", true, &m));
+    ck_assert_int_eq(m, 1440);
+}
+END_TEST
+
+START_TEST(bad_times_are_refused)
+{
+    int m;
+
+    ck_assert(!slot_parse_time("24:00", false, &m));
+    ck_assert(!slot_parse_time("24:01", true, &m));
+    ck_assert(!slot_parse_time("12:60", false, &m));
+    ck_assert(!slot_parse_time("9:00", false, &m));
+    ck_assert(!slot_parse_time("09:00:00", false, &m));
+    ck_assert(!slot_parse_time("ab:cd", false, &m));
+    ck_assert(!slot_parse_time("", false, &m));
+}
+END_TEST
+
+START_TEST(formatted_time_round_trips)
+{
+    char buf[6];
+
+    slot_format_time(870, buf);
+    ck_assert_str_eq(buf, "14:30");
+    slot_format_time(0, buf);
+    ck_assert_str_eq(buf, "00:00");
+    slot_format_time(1440, buf);
+    ck_assert_str_eq(buf, "24:00");
+}
+END_TEST
+
+START_TEST(intervals_overlap_only_when_they_share_a_minute)
+{
+    /* 14:00-15:00 against others. */
+    ck_assert(slot_overlaps(840, 60, 840, 60));     /* same */
+    ck_assert(slot_overlaps(840, 60, 870, 60));     /* starts inside */
+    ck_assert(slot_overlaps(840, 60, 810, 60));     /* ends inside */
+    ck_assert(slot_overlaps(840, 60, 850, 10));     /* inside */
+    ck_assert(slot_overlaps(840, 60, 780, 180));    /* around */
+    ck_assert(!slot_overlaps(840, 60, 900, 60));    /* adjacent after */
+    ck_assert(!slot_overlaps(840, 60, 780, 60));    /* adjacent before */
+    ck_assert(!slot_overlaps(840, 60, 0, 10));
+}
+END_TEST
+
+static void example_slot(slot_t *s)
+{
+    memset(s, 0, sizeof(*s));
+    strcpy(s->tenant, "tenant123");
+    strcpy(s->resource, "beautician42");
+    strcpy(s->date, "2025-03-10");
+    strcpy(s->start, "14:00");
+    s->start_min = 840;
+}
+
+START_TEST(keys_follow_the_guide_layout)
+{
+    slot_t s;
+    slot_keys_t k;
+    char buf[SLOT_KEY_MAX];
+
+    example_slot(&s);
+    slot_keys(&s, &k);
+    ck_assert_str_eq(k.lock,
+                     "booking_lock:{tenant123|beautician42}:2025-03-10:14:00");
+    ck_assert_str_eq(k.lock_index,
+                     "booking_locks:{tenant123|beautician42}:2025-03-10");
+    ck_assert_str_eq(k.booked,
+                     "booking_booked:{tenant123|beautician42}:2025-03-10");
+    ck_assert_str_eq(k.lock_prefix,
+                     "booking_lock:{tenant123|beautician42}:2025-03-10:");
+    slot_lockid_key("0e0e0e0e-0000-4000-8000-000000000000", buf, sizeof(buf));
+    ck_assert_str_eq(buf,
+                     "booking_lockid:0e0e0e0e-0000-4000-8000-000000000000");
+    slot_done_key(&s, "x", buf, sizeof(buf));
+    ck_assert_str_eq(buf, "booking_done:{tenant123|beautician42}:x");
+}
+END_TEST
+
+START_TEST(lock_keys_parse_back_into_slots)
+{
+    slot_t s;
+
+    ck_assert(slot_parse_lock_key(
+        "booking_lock:{tenant123|beautician42}:2025-03-10:14:00", &s));
+    ck_assert_str_eq(s.tenant, "tenant123");
+    ck_assert_str_eq(s.resource, "beautician42");
+    ck_assert_str_eq(s.date, "2025-03-10");
+    ck_assert_str_eq(s.start, "14:00");
+    ck_assert_int_eq(s.start_min, 840);
+
+    ck_assert(!slot_parse_lock_key("booking_lock:{t}:2025-03-10:14:00", &s));
+    ck_assert(!slot_parse_lock_key("booking_lock:{t|r}:2025-03-10:1400",
+                                   &s));
+    ck_assert(!slot_parse_lock_key("other:{t|r}:2025-03-10:14:00", &s));
+    ck_assert(!slot_parse_lock_key("booking_lock:{|r}:2025-03-10:14:00",
+                                   &s));
+}
+END_TEST
+
+START_TEST(appointment_keys_parse_back)
+{
+    slot_t s, back;
+    char key[SLOT_KEY_MAX], id[40];
+    const char *appt = "0e0e0e0e-0000-4000-8000-000000000000";
+
+    example_slot(&s);
+    slot_appt_key(&s, appt, key, sizeof(key));
+    ck_assert_str_eq(key, "booking_appt:{tenant123|beautician42}:2025-03-10:"
+                     "0e0e0e0e-0000-4000-8000-000000000000");
+    ck_assert(slot_parse_appt_key(key, &back, id));
+    ck_assert_str_eq(back.tenant, "tenant123");
+    ck_assert_str_eq(back.resource, "beautician42");
+    ck_assert_str_eq(back.date, "2025-03-10");
+    ck_assert_str_eq(id, appt);
+    ck_assert(!slot_parse_appt_key("booking_appt:{t|r}:2025-03-10:short",
+                                   &back, id));
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("slot");
+    TCase *tc = tcase_create("core");
+
+    tcase_add_test(tc, real_dates_are_accepted);
+    tcase_add_test(tc, impossible_dates_are_refused);
+    tcase_add_test(tc, times_parse_to_minutes);
+    tcase_add_test(tc, bad_times_are_refused);
+    tcase_add_test(tc, formatted_time_round_trips);
+    tcase_add_test(tc, intervals_overlap_only_when_they_share_a_minute);
+    tcase_add_test(tc, keys_follow_the_guide_layout);
+    tcase_add_test(tc, lock_keys_parse_back_into_slots);
+    tcase_add_test(tc, appointment_keys_parse_back);
+    suite_add_tcase(s, tc);
+
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
