@@ -159,19 +159,9 @@ bool config_load(config_t *cfg, config_lookup_fn lookup, char *err,
         return false;
     }
     /* Recognised, checked, but not served by this version: say so. */
-    if (cfg->redis_sentinels[0] != '\0') {
-        snprintf(err, err_len, "REDIS_SENTINELS: Sentinel mode is not "
-                 "supported by this version; point REDIS_HOST at the primary");
-        return false;
-    }
     if (cfg->redis_cluster_nodes[0] != '\0') {
         snprintf(err, err_len, "REDIS_CLUSTER_NODES: Cluster mode is not "
                  "supported by this version");
-        return false;
-    }
-    if (cfg->booking_min_replicas > 0) {
-        snprintf(err, err_len, "BOOKING_MIN_REPLICAS: waiting for replicas "
-                 "is not supported by this version; use 0");
         return false;
     }
     return true;

@@ -139,8 +139,15 @@ int main(void)
     if (started == 0) {
         return 1;
     }
-    log_info("slotlock started: %d workers, redis %s:%d", started,
-             cfg.redis_host, cfg.redis_port);
+    if (cfg.redis_sentinels[0] != '\0') {
+        log_info("slotlock started: %d workers, primary \"%s\" from "
+                 "sentinels %s, bookings wait for %d replicas", started,
+                 cfg.redis_master_name, cfg.redis_sentinels,
+                 cfg.booking_min_replicas);
+    } else {
+        log_info("slotlock started: %d workers, redis %s:%d", started,
+                 cfg.redis_host, cfg.redis_port);
+    }
 
     int sig = 0;
     sigwait(&signals, &sig);

@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sentinel.h"
+
 #define SCAN_COUNT "500"
 
 static struct timeval ms_to_timeval(long ms)
@@ -91,17 +93,43 @@ static bool load_scripts(store_t *st)
     return ok;
 }
 
+/*
+ * In Sentinel mode, true when the server we reached says it is a primary:
+ * a sentinel's answer may be a moment old, and a demoted primary serves
+ * reads as if nothing happened.
+ */
+static bool is_primary(store_t *st)
+{
+    redisReply *r = redisCommand(st->ctx, "ROLE");
+    bool primary = r != NULL && r->type == REDIS_REPLY_ARRAY
+                   && r->elements > 0
+                   && r->element[0]->type == REDIS_REPLY_STRING
+                   && strcmp(r->element[0]->str, "master") == 0;
+
+    freeReplyObject(r);
+    return primary;
+}
+
 static bool connect_store(store_t *st)
 {
     const config_t *cfg = st->cfg;
     struct timeval connect_tv = ms_to_timeval(cfg->redis_connect_timeout_ms);
+    bool sentinel = cfg->redis_sentinels[0] != '\0';
+    char host[CONFIG_STR_MAX];
+    int port = cfg->redis_port;
     redisContext *c;
 
-    if (cfg->redis_host[0] == '/') {
-        c = redisConnectUnixWithTimeout(cfg->redis_host, connect_tv);
+    snprintf(host, sizeof(host), "%s", cfg->redis_host);
+    if (sentinel && !sentinel_primary(cfg, host, sizeof(host), &port,
+                                      st->error, sizeof(st->error)))
+    {
+        st->timed_out = false;
+        return false;
+    }
+    if (host[0] == '/') {
+        c = redisConnectUnixWithTimeout(host, connect_tv);
     } else {
-        c = redisConnectWithTimeout(cfg->redis_host, cfg->redis_port,
-                                    connect_tv);
+        c = redisConnectWithTimeout(host, port, connect_tv);
     }
     st->ctx = c;
     if (c == NULL || c->err) {
@@ -134,11 +162,27 @@ static bool connect_store(store_t *st)
             return false;
         }
     }
+    if (sentinel && !is_primary(st)) {
+        drop(st, "ROLE: not a primary (yet)");
+        return false;
+    }
     if (!load_scripts(st)) {
         drop(st, "SCRIPT LOAD");
         return false;
     }
     return true;
+}
+
+/*
+ * READONLY means the server was demoted since we connected (a failover):
+ * nothing was written, so in Sentinel mode the command may go to whichever
+ * server the sentinels name now.
+ */
+static bool demoted(store_t *st, const redisReply *r)
+{
+    return st->cfg->redis_sentinels[0] != '\0'
+           && r->type == REDIS_REPLY_ERROR
+           && strncmp(r->str, "READONLY", 8) == 0;
 }
 
 /*
@@ -159,6 +203,13 @@ static redisReply *command(store_t *st, int argc, const char **argv,
         }
 
         redisReply *r = redisCommandArgv(st->ctx, argc, argv, argvlen);
+        if (r != NULL && demoted(st, r)) {
+            snprintf(st->error, sizeof(st->error), "%s", r->str);
+            freeReplyObject(r);
+            store_close(st);
+            st->timed_out = false;
+            continue;
+        }
         if (r != NULL) {
             return r;
         }
@@ -241,6 +292,52 @@ store_status_t store_script(store_t *st, script_id_t id, int nkeys,
             snprintf(st->error, sizeof(st->error), "script %d: %s",
                      (int) id, error.text);
         }
+    }
+    freeReplyObject(r);
+    return status;
+}
+
+store_status_t store_wait(store_t *st, int replicas, long timeout_ms,
+                          int *acked)
+{
+    redisContext *c = st->ctx;
+    char n[16], ms[24];
+    const char *argv[] = { "WAIT", n, ms };
+    store_status_t status = STORE_OK;
+
+    *acked = 0;
+    if (c == NULL) {
+        snprintf(st->error, sizeof(st->error), "WAIT: the connection that "
+                 "wrote is gone");
+        return STORE_UNAVAILABLE;
+    }
+    snprintf(n, sizeof(n), "%d", replicas);
+    snprintf(ms, sizeof(ms), "%ld", timeout_ms);
+
+    /* Redis answers after timeout_ms at the latest: give the reply a
+     * command timeout on top before calling the server stalled. */
+    long read_ms = timeout_ms + st->cfg->redis_command_timeout_ms;
+    redisSetTimeout(c, ms_to_timeval(read_ms));
+    redisReply *r = redisCommandArgv(c, 3, argv, NULL);
+    if (r == NULL) {
+        drop(st, "WAIT");
+        return STORE_UNAVAILABLE;
+    }
+    redisSetTimeout(c, ms_to_timeval(st->cfg->redis_command_timeout_ms));
+    if (r->type == REDIS_REPLY_INTEGER) {
+        *acked = (int) r->integer;
+        /* Too few replicas may mean this server was cut off and another
+         * promoted: the next request asks the sentinels again. */
+        if (*acked < replicas && st->cfg->redis_sentinels[0] != '\0') {
+            store_close(st);
+        }
+    } else {
+        /* E.g. "WAIT cannot be used with replica instances": the write is
+         * in doubt, so this is a 503 to retry, on a fresh connection. */
+        snprintf(st->error, sizeof(st->error), "WAIT: %s",
+                 r->type == REDIS_REPLY_ERROR ? r->str : "odd reply");
+        status = STORE_UNAVAILABLE;
+        store_close(st);
     }
     freeReplyObject(r);
     return status;

@@ -41,6 +41,15 @@ store_status_t store_script(store_t *st, script_id_t id, int nkeys,
                             const char *const *keys, int nargs,
                             const char *const *args, json_t **out);
 
+/*
+ * WAIT replicas timeout_ms on the connection the last write went through:
+ * *acked is how many replicas confirmed every write made on it so far.
+ * Never reconnects, since a new connection would prove nothing about the
+ * old one's writes; with no connection the answer is STORE_UNAVAILABLE.
+ */
+store_status_t store_wait(store_t *st, int replicas, long timeout_ms,
+                          int *acked);
+
 /* GET key. On STORE_OK *value is a new string, or NULL when missing. */
 store_status_t store_get(store_t *st, const char *key, char **value);
 

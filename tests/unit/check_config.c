@@ -82,6 +82,8 @@ START_TEST(bad_values_name_their_variable)
         { "REDIS_MAX_RETRY_PER_REQUEST", "3.5" },
         { "REDIS_CONNECT_TIMEOUT", "99999999999999999999" },
         { "REDIS_SENTINELS", "localhost" },
+        { "REDIS_SENTINELS", "a:26379," }, { "REDIS_SENTINELS", ":26379" },
+        { "BOOKING_MIN_REPLICAS", "-1" },
         { "REDIS_CLUSTER_NODES", "a:1,b" },
         { "BOOKING_MIN_REPLICAS", "x" },
     };
@@ -96,6 +98,39 @@ START_TEST(bad_values_name_their_variable)
         ck_assert_msg(strstr(err, cases[i][0]) != NULL,
                       "message \"%s\" does not name %s", err, cases[i][0]);
     }
+}
+END_TEST
+
+START_TEST(sentinel_mode_and_replica_count_are_accepted)
+{
+    static const char *const env[] = {
+        "REDIS_SENTINELS", "10.0.0.1:26379,sentinel-b:26380",
+        "REDIS_MASTER_NAME", "bookings", "REDIS_SENTINEL_PASSWORD", "pw",
+        "BOOKING_MIN_REPLICAS", "1", NULL
+    };
+    config_t cfg;
+    char err[512] = "";
+
+    ck_assert_msg(load(env, &cfg, err), "refused: %s", err);
+    ck_assert_str_eq(cfg.redis_sentinels, "10.0.0.1:26379,sentinel-b:26380");
+    ck_assert_str_eq(cfg.redis_master_name, "bookings");
+    ck_assert_str_eq(cfg.redis_sentinel_password, "pw");
+    ck_assert_int_eq(cfg.booking_min_replicas, 1);
+}
+END_TEST
+
+/* Well-formed, but this version does not speak Cluster: say so. */
+START_TEST(cluster_mode_is_refused_as_unsupported)
+{
+    static const char *const env[] = {
+        "REDIS_CLUSTER_NODES", "10.0.0.1:7000,10.0.0.2:7000", NULL
+    };
+    config_t cfg;
+    char err[512] = "";
+
+    ck_assert(!load(env, &cfg, err));
+    ck_assert_ptr_nonnull(strstr(err, "REDIS_CLUSTER_NODES"));
+    ck_assert_ptr_nonnull(strstr(err, "not supported"));
 }
 END_TEST
 
@@ -118,6 +153,8 @@ int main(void)
     tcase_add_test(tc, defaults_match_the_documented_table);
     tcase_add_test(tc, values_from_the_environment_are_used);
     tcase_add_test(tc, bad_values_name_their_variable);
+    tcase_add_test(tc, sentinel_mode_and_replica_count_are_accepted);
+    tcase_add_test(tc, cluster_mode_is_refused_as_unsupported);
     tcase_add_test(tc, ttl_longer_than_max_hold_is_refused);
     suite_add_tcase(s, tc);
 
