@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "app.h"
+#include "log.h"
 #include "validate.h"
 
 #define NUM_MAX 24
@@ -127,6 +128,37 @@ static void validate_booking(json_t *body, const slot_t *slot,
     }
 }
 
+/*
+ * With BOOKING_MIN_REPLICAS > 0 a booking, new or replayed, is acknowledged
+ * only once that many replicas have it: WAIT on the connection that ran the
+ * book script. Its last write covers the booking, also on a replay, which
+ * renews the lockId's record. False with res filled (503) when they did
+ * not confirm in time; the lockId's retry is then answered from the record.
+ */
+static bool booking_replicated(worker_t *w, http_response_t *res)
+{
+    int want = w->cfg->booking_min_replicas;
+    int acked;
+
+    if (want == 0) {
+        return true;
+    }
+    store_status_t st = store_wait(&w->store, want,
+                                   w->cfg->redis_command_timeout_ms, &acked);
+    if (st != STORE_OK) {
+        app_store_failure(w, st, res);
+        return false;
+    }
+    if (acked < want) {
+        log_error("worker %d: booking confirmed by %d of %d replicas",
+                  w->id, acked, want);
+        http_unavailable(res, "The booking is not yet confirmed by enough "
+                         "replicas; retry with the same lockId");
+        return false;
+    }
+    return true;
+}
+
 void appointment_create(worker_t *w, const http_request_t *req,
                         const route_match_t *match, http_response_t *res)
 {
@@ -222,7 +254,7 @@ void appointment_create(worker_t *w, const http_request_t *req,
         if (remaining != NULL) {
             json_object_set(err, "remainingTTL", remaining);
         }
-    } else {
+    } else if (booking_replicated(w, res)) {
         bool created = json_is_true(json_object_get(answer, "created"));
         json_object_set_new(http_ok(res, created ? 201 : 200), "appointment",
                             appointment_view(json_object_get(answer,

@@ -25,6 +25,9 @@ if lock_id ~= '' then
     local done = redis.call('GET', done_key)
     local stored = done and redis.call('GET', done)
     if stored then
+        -- Renewing the record is a write: a WAIT after this script then
+        -- covers the booking too, however long ago it was made.
+        redis.call('EXPIRE', done_key, tonumber(ARGV[7]))
         return '{"ok":true,"created":false,"appointment":' .. stored .. '}'
     end
     local key
