@@ -14,6 +14,8 @@ answers.
     stack.redis("PTTL", "booking_lock:{t|r}:2025-03-10:14:00")
     stack.stop_redis(); stack.start_redis()      # same port, same data
     stack.kill_app(); stack.start_app()
+    stack = Stack(instances=3)                   # three apps, one upstream
+    stack.kill_app(instance=2)                   # SIGKILL "app-2" only
     responses = concurrently(stack, [("POST", path, body)] * 20)
     stack.stop()                                 # also run at exit
 
@@ -198,10 +200,12 @@ class Stack:
                   of DEFAULT_ENV; a value of None removes a default.
     redis_config: redis.conf lines on top of DEFAULT_REDIS_CONFIG.
     start_redis:  False to start without Redis (health then answers 503).
+    instances:    app processes, each on its own socket, all in nginx's
+                  upstream; named "app", "app-2", "app-3", ...
     """
 
     def __init__(self, env=None, redis_config=None, start_redis=True,
-                 ready_timeout=10.0):
+                 ready_timeout=10.0, instances=1):
         self.ready_timeout = ready_timeout
         self._procs = {}
         self._logs = {}
@@ -210,6 +214,11 @@ class Stack:
         self.port = free_port()
         self.url = "http://127.0.0.1:%d" % self.port
         self.socket_path = os.path.join(self.dir, "app.sock")
+        self.app_names = ["app"] + ["app-%d" % (i + 1)
+                                    for i in range(1, instances)]
+        self.socket_paths = [self.socket_path] + [
+            os.path.join(self.dir, name + ".sock")
+            for name in self.app_names[1:]]
         os.makedirs(os.path.join(self.dir, "redis"))
 
         self.env = {k: os.environ[k] for k in PASSED_THROUGH if k in os.environ}
@@ -283,7 +292,8 @@ class Stack:
         del self._procs[name]
 
     def pid(self, name):
-        """The pid of "redis", "app" or "nginx", or None when not running."""
+        """The pid of "redis", "app" ("app-2", ...) or "nginx", or None
+        when not running."""
         proc = self._procs.get(name)
         return proc.pid if proc and proc.poll() is None else None
 
@@ -300,26 +310,35 @@ class Stack:
         """Stops Redis: SIGTERM (clean shutdown), or SIGKILL with kill=True."""
         self._kill("redis", signal.SIGKILL if kill else signal.SIGTERM)
 
-    def start_app(self, wait=True):
+    def _instances(self, instance):
+        """(name, socket) of instance 1, 2, ..., or of all when None."""
+        pairs = list(zip(self.app_names, self.socket_paths))
+        return pairs if instance is None else [pairs[instance - 1]]
+
+    def start_app(self, wait=True, instance=None):
+        """Starts every app instance, or only instance (1, 2, ...)."""
         if not os.access(APP_BIN, os.X_OK):
             raise RuntimeError("no app at %s: build it first (script/build)"
                                " or set SLOTLOCK_BIN" % APP_BIN)
         wrapper = shlex.split(os.environ.get("SLOTLOCK_WRAPPER", ""))
-        self._spawn("app", ["spawn-fcgi", "-n", "-s", self.socket_path,
-                            "-M", "0600", "--"] + wrapper + [APP_BIN],
-                    env=self.env)
+        for name, path in self._instances(instance):
+            self._spawn(name, ["spawn-fcgi", "-n", "-s", path, "-M", "0600",
+                               "--"] + wrapper + [APP_BIN], env=self.env)
         if wait:
             self.wait_ready()
 
-    def kill_app(self, sig=signal.SIGKILL):
-        self._kill("app", sig)
+    def kill_app(self, sig=signal.SIGKILL, instance=None):
+        """Signals every app instance, or only instance (1, 2, ...)."""
+        for name, _ in self._instances(instance):
+            self._kill(name, sig)
 
     def _start_nginx(self):
         ndir = os.path.join(self.dir, "nginx")
         subprocess.run(
             [os.path.join(SRCDIR, "script", "render-nginx-conf"),
              "--dir", ndir, "--listen", "127.0.0.1:%d" % self.port,
-             "--socket", self.socket_path,
+             *[arg for path in self.socket_paths
+               for arg in ("--socket", path)],
              "--rate", self.env.get("RATE_LIMIT_RPS", "0"),
              "--burst", self.env.get("RATE_LIMIT_BURST", "200"),
              "--www", os.path.join(SRCDIR, "www"), "--workers", "1"],
@@ -353,7 +372,8 @@ class Stack:
         (any answer from the app, 503 included; not nginx's 502)."""
         self._wait(lambda: self.request("GET", "/api/locks/health",
                                         timeout=2).status not in (502, 504),
-                   "GET /api/locks/health", "app", "nginx")
+                   "GET /api/locks/health", "nginx",
+                   *[name for name in self.app_names if name in self._procs])
 
     def logs(self):
         """The end of each log, for failure messages."""
@@ -362,7 +382,7 @@ class Stack:
 
     def stop(self):
         """Stops everything this Stack started. Safe to call again."""
-        for name in ("nginx", "app", "redis"):
+        for name in ["nginx"] + self.app_names + ["redis"]:
             self._kill(name)
         if self.dir and not os.environ.get("SLOTLOCK_KEEP_TMP"):
             shutil.rmtree(self.dir, ignore_errors=True)
