@@ -1,0 +1,286 @@
+"""Redis Sentinel failover under booking load, on loopback: one primary, two
+replicas, three sentinels. The app finds the primary through the
+sentinels and follows a failover by itself, without a restart.
+
+With BOOKING_MIN_REPLICAS=1 no acknowledged booking may be lost when the
+primary is SIGKILLed. With 0 the test reports how many were (asynchronous
+replication may lose the last ones; on loopback it is usually none)."""
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from bookload import BookingLoad, booked_intervals, overlaps  # noqa: E402
+from harness import (RedisError, Stack, _resp_encode, _resp_read,  # noqa: E402
+                     free_port)
+
+MASTER = "slotlock"
+
+
+def report(text):
+    sys.stderr.write("test_failover: %s\n" % text)
+
+
+def wait_until(check, timeout, pause=0.05):
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if check():
+                return True
+        except (OSError, RedisError):
+            pass
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(pause)
+
+
+def redis_at(port, *args):
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
+        s.sendall(_resp_encode(args))
+        return _resp_read(s.makefile("rb"))
+
+
+class Topology:
+    """One primary, two replicas and three sentinels (quorum 2), each in
+    its own folder and process group, on free loopback ports."""
+
+    def __init__(self):
+        self.dir = tempfile.mkdtemp(prefix="slotlock-failover-")
+        self.procs = {}
+        self.ports = {name: free_port()
+                      for name in ("primary", "replica-1", "replica-2")}
+        self.sentinel_ports = [free_port() for _ in range(3)]
+        try:
+            self._start()
+        except BaseException:
+            self.stop()
+            raise
+
+    def _spawn(self, name, lines, sentinel=False):
+        folder = os.path.join(self.dir, name)
+        os.makedirs(folder)
+        conf = os.path.join(folder, "redis.conf")
+        with open(conf, "w") as f:
+            f.write("\n".join(lines + ["dir %s" % folder]) + "\n")
+        log = open(os.path.join(folder, "log"), "ab")
+        try:
+            argv = ["redis-server", conf] + (["--sentinel"] if sentinel
+                                              else [])
+            self.procs[name] = subprocess.Popen(
+                argv, stdin=subprocess.DEVNULL, stdout=log,
+                stderr=subprocess.STDOUT, start_new_session=True)
+        finally:
+            log.close()
+
+    def _start(self):
+        primary = self.ports["primary"]
+        for name, port in self.ports.items():
+            lines = ["port %d" % port, "bind 127.0.0.1", "save \"\"",
+                     "appendonly no", "repl-diskless-sync yes",
+                     "repl-diskless-sync-delay 0"]
+            if name != "primary":
+                lines.append("replicaof 127.0.0.1 %d" % primary)
+            self._spawn(name, lines)
+        for port in self.ports.values():
+            if not wait_until(lambda: redis_at(port, "PING") == "PONG", 10):
+                raise RuntimeError("redis on %d did not start\n%s"
+                                   % (port, self.logs()))
+        for i, port in enumerate(self.sentinel_ports):
+            self._spawn("sentinel-%d" % (i + 1), [
+                "port %d" % port, "bind 127.0.0.1",
+                "sentinel monitor %s 127.0.0.1 %d 2" % (MASTER, primary),
+                "sentinel down-after-milliseconds %s 1000" % MASTER,
+                "sentinel failover-timeout %s 2000" % MASTER,
+                "sentinel parallel-syncs %s 2" % MASTER], sentinel=True)
+        # Ready when the replicas are in sync and every sentinel knows both
+        # replicas and the two other sentinels (needed to elect a leader).
+        if not wait_until(self._ready, 20, pause=0.1):
+            raise RuntimeError("topology not ready\n" + self.logs())
+
+    def _ready(self):
+        info = redis_at(self.ports["primary"], "INFO", "replication")
+        if info.count("state=online") != 2:
+            return False
+        for port in self.sentinel_ports:
+            if (len(redis_at(port, "SENTINEL", "REPLICAS", MASTER)) != 2
+                    or len(redis_at(port, "SENTINEL", "SENTINELS",
+                                    MASTER)) != 2):
+                return False
+        return True
+
+    def sentinels(self):
+        return ",".join("127.0.0.1:%d" % p for p in self.sentinel_ports)
+
+    def primary_port(self):
+        """The primary's port, as the first sentinel that answers says."""
+        for port in self.sentinel_ports:
+            try:
+                return int(redis_at(port, "SENTINEL",
+                                    "GET-MASTER-ADDR-BY-NAME", MASTER)[1])
+            except (OSError, RedisError, TypeError):
+                continue
+        return None
+
+    def kill(self, name):
+        proc = self.procs.pop(name)
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+    def logs(self):
+        out = []
+        for name in sorted(self.procs):
+            path = os.path.join(self.dir, name, "log")
+            with open(path, "rb") as f:
+                out.append("---- %s\n%s" % (
+                    name, f.read()[-3000:].decode("utf-8", "replace")))
+        return "\n".join(out)
+
+    def stop(self):
+        for name in list(self.procs):
+            proc = self.procs.pop(name)
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            proc.wait()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class FailoverTest(unittest.TestCase):
+    def start(self, min_replicas):
+        topo = Topology()
+        self.addCleanup(topo.stop)
+        stack = Stack(start_redis=False, env={
+            "REDIS_SENTINELS": topo.sentinels(), "REDIS_MASTER_NAME": MASTER,
+            "BOOKING_MIN_REPLICAS": min_replicas, "WORKERS": "4",
+            "REDIS_CONNECT_TIMEOUT": "1000", "REDIS_COMMAND_TIMEOUT": "1000"})
+        self.addCleanup(stack.stop)
+        r = stack.request("GET", "/api/locks/health")
+        self.assertEqual(r.status, 200, r.text + stack.logs())
+        return topo, stack
+
+    def check_failover(self, min_replicas):
+        """Books under load, kills the primary, waits for the service to
+        book again, then checks the new primary. Returns the numbers."""
+        topo, stack = self.start(min_replicas)
+        tenant = "fo%d" % min_replicas
+        load = BookingLoad(stack, tenant, threads=4, retry_s=30)
+        load.start()
+        self.addCleanup(load.stop)
+        self.assertTrue(wait_until(lambda: load.count() >= 30, 20),
+                        "no bookings before the kill\n" + stack.logs())
+
+        old_port = topo.ports["primary"]
+        acked_before = load.count()
+        topo.kill("primary")
+        killed_at = time.monotonic()
+
+        # Bounded: the sentinels need about 1 s to agree that the primary
+        # is down, then elect a leader and promote a replica.
+        recovered = wait_until(lambda: load.acked_after(killed_at) >= 20, 40)
+        load.stop()
+        self.assertTrue(recovered, "no bookings after the kill\n"
+                        + topo.logs() + stack.logs())
+        first_ok = min(t for t, s in load.answers
+                       if t > killed_at and s in (200, 201))
+        new_port = topo.primary_port()
+        self.assertNotEqual(new_port, old_port)
+        self.assertIn(new_port, (topo.ports["replica-1"],
+                                 topo.ports["replica-2"]))
+        r = stack.request("GET", "/api/locks/health")
+        self.assertEqual(r.status, 200, r.text)
+
+        stored = booked_intervals(lambda *a: redis_at(new_port, *a), tenant)
+        stored_ids = {b[2] for items in stored.values() for b in items}
+        acked_ids = {a["id"] for a in load.acked.values()}
+        lost = acked_ids - stored_ids
+        self.assertEqual(overlaps(stored), [])
+        self.assertEqual(len(acked_ids), len(load.acked),
+                         "one appointment acknowledged for two lockIds")
+        unavailable = sum(1 for t, s in load.answers
+                          if t > killed_at and (s is None or s >= 500))
+        numbers = {
+            "recovery_s": first_ok - killed_at, "acked": len(acked_ids),
+            "acked_before_kill": acked_before, "lost": len(lost),
+            "unavailable": unavailable, "gave_up": load.gave_up,
+            "refused": len(load.refused)}
+        report("BOOKING_MIN_REPLICAS=%d: primary SIGKILLed after %d "
+               "bookings; first booking answered again %.2f s later; "
+               "%d acknowledged in all, %d lost; %d 503/5xx answers retried "
+               "during the failover; %d slots refused after it (lock lost "
+               "with the old primary), %d given up"
+               % (min_replicas, acked_before, numbers["recovery_s"],
+                  numbers["acked"], numbers["lost"], unavailable,
+                  numbers["refused"], load.gave_up))
+        return numbers, lost
+
+    def test_no_acknowledged_booking_is_lost_with_one_replica_confirming(self):
+        numbers, lost = self.check_failover(1)
+        self.assertEqual(lost, set())
+
+    def test_failover_without_waiting_for_replicas_reports_what_was_lost(self):
+        # Nothing to assert on the count: asynchronous replication may lose
+        # the bookings acknowledged just before the kill. It is reported.
+        numbers, lost = self.check_failover(0)
+        self.assertGreater(numbers["acked"], numbers["acked_before_kill"])
+
+    def test_a_planned_failover_under_load_loses_no_acknowledged_booking(self):
+        # The procedure the README gives: pause writes on the primary, then
+        # SENTINEL FAILOVER. The old primary lives on and is demoted
+        # seconds later; the app must find the new one by itself.
+        #
+        # Without the pause (SLOTLOCK_FAILOVER_PAUSE=0 shows it), WAIT is
+        # no consensus: until the sentinels re-point it, the other replica
+        # still follows the old primary and confirms bookings that the new
+        # primary never sees; they are reported, and not asserted on.
+        pause = os.environ.get("SLOTLOCK_FAILOVER_PAUSE", "1") != "0"
+        topo, stack = self.start(1)
+        load = BookingLoad(stack, "manual", threads=3, retry_s=30)
+        load.start()
+        self.addCleanup(load.stop)
+        self.assertTrue(wait_until(lambda: load.count() >= 20, 20),
+                        stack.logs())
+        old_port = topo.ports["primary"]
+        if pause:
+            self.assertEqual(redis_at(old_port, "CLIENT", "PAUSE", 4000,
+                                      "WRITE"), "OK")
+        self.assertEqual(redis_at(topo.sentinel_ports[0], "SENTINEL",
+                                  "FAILOVER", MASTER), "OK")
+        switched_at = time.monotonic()
+        self.assertTrue(wait_until(
+            lambda: redis_at(old_port, "ROLE")[0] == "slave", 30),
+            topo.logs())
+        demoted_at = time.monotonic()
+        self.assertTrue(wait_until(
+            lambda: load.acked_after(demoted_at) >= 10, 20),
+            load.summary() + "\n" + stack.logs())
+        load.stop()
+
+        new_port = topo.primary_port()
+        self.assertNotEqual(new_port, old_port)
+        stored = booked_intervals(lambda *a: redis_at(new_port, *a),
+                                  "manual")
+        stored_ids = {b[2] for items in stored.values() for b in items}
+        acked_ids = {a["id"] for a in load.acked.values()}
+        lost = acked_ids - stored_ids
+        self.assertEqual(overlaps(stored), [])
+        report("SENTINEL FAILOVER %s under load, BOOKING_MIN_REPLICAS=1: "
+               "old primary demoted %.2f s after the switch; %d "
+               "acknowledged, %d lost; %d slots refused (held on the old "
+               "primary after the switch)"
+               % ("after CLIENT PAUSE WRITE" if pause else "without a pause",
+                  demoted_at - switched_at, len(acked_ids), len(lost),
+                  len(load.refused)))
+        if pause:
+            self.assertEqual(lost, set())
+
+if __name__ == "__main__":
+    unittest.main()
