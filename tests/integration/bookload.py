@@ -6,6 +6,7 @@ of their own, retrying through 5xx answers the way a careful client does
     load.start(); ...; load.stop()
     load.acked      # {lockId: answer} of every booking answered 200/201
     load.answers    # (monotonic time, status) of every booking request
+    load.unavailable  # how many requests of either kind got a 5xx or none
 
 Bounded: each thread books at most max_per_thread slots, one every pace_s
 at most, and gives a slot up after retry_s of 5xx answers.
@@ -72,6 +73,7 @@ class BookingLoad:
         self.acked = {}
         self.answers = []
         self.gave_up = 0
+        self.unavailable = 0    # 5xx or no answer, acquire and booking
         self.refused = []
         self._lock = threading.Lock()
         self._stop = threading.Event()
@@ -113,6 +115,9 @@ class BookingLoad:
         """Sends until an answer below 500 or the deadline; None then."""
         while not self._stop.is_set() or on_answer is not None:
             r = self._request(path, body)
+            if r is None or r.status >= 500:
+                with self._lock:
+                    self.unavailable += 1
             if on_answer is not None:
                 on_answer(r)
             if r is not None and r.status < 500:
