@@ -9,7 +9,6 @@ import http.client
 import json
 import os
 import random
-import re
 import signal
 import sys
 import threading
@@ -243,8 +242,8 @@ class DurabilityCase(unittest.TestCase):
         retried = sum(1 for _, status, _ in load.acked if status == 200)
         print("%s: %d bookings acknowledged (%d of them 200 on a retry with"
               " the same lockId), %d checked in Redis, none lost or doubled;"
-              " %d locks acknowledged and kept, %d locks in Redis, all whole; %d transient answers retried;"
-              " refused: %s" % (what, len(acked), retried, len(stored),
+              " %d locks acknowledged and kept, %d locks in Redis, all whole;"
+              " %d transient answers retried; refused: %s" % (what, len(acked), retried, len(stored),
                                 len(load.held), len(locks), load.transient,
                                 dict(load.rejected)), file=sys.stderr)
 
@@ -312,7 +311,33 @@ class RedisKillTest(DurabilityCase):
         self.assertIn("/.run/", ignored)
 
 
-class AppKillTest(DurabilityCase):
+class BookingRetryCase(DurabilityCase):
+    def book(self, lock_id):
+        return self.stack.request("POST", "/api/appointments", {
+            "lockId": lock_id, "tenantId": self.tenant, "specialistId": "r",
+            "serviceId": "s", "date": "2025-03-10", "startTime": "09:00",
+            "endTime": "09:30", "duration": 30, "customerName": "A",
+            "customerEmail": "a@example.com", "price": 1})
+
+    def held_lock(self):
+        r = self.stack.request("POST", "/api/locks/acquire", {
+            "tenantId": self.tenant, "resourceId": "r",
+            "date": "2025-03-10", "startTime": "09:00", "duration": 30})
+        self.assertEqual(r.status, 200, r.text)
+        return r.json["lockId"]
+
+    def assertBookedOnce(self, lock_id, first_status):
+        first = self.book(lock_id)
+        self.assertEqual(first.status, first_status, first.text)
+        again = self.book(lock_id)
+        self.assertEqual(again.status, 200, again.text)
+        self.assertEqual(again.json["appointment"], first.json["appointment"])
+        r = self.stack.request("GET", "/api/appointments?tenantId="
+                               + self.tenant, headers=ADMIN)
+        self.assertEqual(r.json["count"], 1, r.text)
+
+
+class AppKillTest(BookingRetryCase):
     def test_bookings_survive_sigkill_of_the_app_mid_load(self):
         stack = self.stack
         with Load(stack, self.tenant) as load:
@@ -333,6 +358,43 @@ class AppKillTest(DurabilityCase):
         self.assertGreater(before, 0)
         self.assertGreater(len(load.acked), before)
         self.check_nothing_lost(load, "app SIGKILL")
+
+    def test_a_booking_sent_while_the_app_is_down_is_made_on_retry(self):
+        lock_id = self.held_lock()
+        self.stack.kill_app(signal.SIGKILL)
+        r = self.book(lock_id)
+        self.assertEqual(r.status, 502, r.text)
+        self.assertEqual(r.json["reason"], "service_unavailable")
+        self.stack.start_app()
+        self.assertBookedOnce(lock_id, 201)
+
+
+class AppDiesMidBookingTest(BookingRetryCase):
+    # One worker, so the booking goes out on the connection the acquire
+    # opened, and reaches Redis before the app dies.
+    env = dict(DurabilityCase.env, WORKERS="1")
+
+    def test_a_booking_made_as_the_app_died_is_found_on_retry(self):
+        """The app dies after sending the booking to Redis and before
+        answering: the client sees a 502, Redis makes the booking, and the
+        retry with the same lockId gets it (200), not a second one."""
+        stack = self.stack
+        lock_id = self.held_lock()
+        redis_pid = stack.pid("redis")
+        os.kill(redis_pid, signal.SIGSTOP)
+        try:
+            answer = []
+            t = threading.Thread(target=lambda: answer.append(
+                self.book(lock_id)))
+            t.start()
+            time.sleep(0.3)     # the app waits for Redis (1 s timeout)
+            stack.kill_app(signal.SIGKILL)
+            t.join()
+        finally:
+            os.kill(redis_pid, signal.SIGCONT)
+        self.assertEqual(answer[0].status, 502, answer[0].text)
+        stack.start_app()
+        self.assertBookedOnce(lock_id, 200)
 
 
 if __name__ == "__main__":
