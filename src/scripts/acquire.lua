@@ -1,3 +1,9 @@
+#!lua flags=allow-cross-slot-keys
+-- The "#!lua" line makes Redis refuse the whole script with OOM when it is
+-- at maxmemory (noeviction), before it runs. Without it Redis only refuses
+-- the first write that may grow memory, and a script whose first write is a
+-- ZREM goes on to store a new lock past maxmemory. allow-cross-slot-keys
+-- keeps what scripts without the line may do.
 -- acquire: hold [start, start+duration) for one tenant, resource and date.
 -- KEYS: lock, day lock index, day bookings, lockId index of the new lock,
 --       stats, live-lock set.
