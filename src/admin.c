@@ -14,55 +14,33 @@
 #define ACTIVE_LIMIT_DEFAULT 100
 #define ACTIVE_LIMIT_MAX 1000
 
-/* What the SCAN callback of admin/active collects. */
+/* What admin/active collects while it scans. */
 typedef struct active_scan_s {
-    worker_t *w;
-    http_response_t *res;
     json_t *locks;
     long limit;
-    bool failed;
 } active_scan_t;
 
-/* Turns one batch of lock keys into entries of the answer. */
-static bool collect_locks(const char *const *keys, int count, void *arg)
+/* Adds one live lock to the answer, until there are limit of them. */
+static bool collect_lock(const char *key, json_t *lock, json_int_t pttl,
+                         json_int_t now, void *arg)
 {
     active_scan_t *scan = arg;
-    json_t *answer = app_script(scan->w, SCRIPT_READ_KEYS, count, keys, 0,
-                                NULL, scan->res);
 
-    if (answer == NULL) {
-        scan->failed = true;
-        return false;
+    if (pttl > 0) {
+        json_t *holder = json_object_get(lock, "holderId");
+
+        json_array_append_new(scan->locks, json_pack(
+            "{s:s, s:O, s:O, s:O, s:O, s:O, s:O, s:I, s:I}",
+            "key", key,
+            "lockId", json_object_get(lock, "lockId"),
+            "resourceId", json_object_get(lock, "resourceId"),
+            "date", json_object_get(lock, "date"),
+            "startTime", json_object_get(lock, "startTime"),
+            "duration", json_object_get(lock, "duration"),
+            "holderId", holder ? holder : json_null(),
+            "remainingTTL", pttl,
+            "expiresAt", now + pttl));
     }
-    json_int_t now = json_integer_value(json_object_get(answer,
-                                                        "serverTime"));
-    json_t *items = json_object_get(answer, "items");
-    for (int i = 0; i < count; i++) {
-        json_t *item = json_array_get(items, (size_t) i);
-        const char *raw = json_string_value(json_array_get(item, 0));
-        json_int_t pttl = json_integer_value(json_array_get(item, 1));
-        json_t *lock = raw ? json_loads(raw, 0, NULL) : NULL;
-
-        if (json_is_object(lock) && pttl > 0
-            && (long) json_array_size(scan->locks) < scan->limit)
-        {
-            json_t *holder = json_object_get(lock, "holderId");
-
-            json_array_append_new(scan->locks, json_pack(
-                "{s:s, s:O, s:O, s:O, s:O, s:O, s:O, s:I, s:I}",
-                "key", keys[i],
-                "lockId", json_object_get(lock, "lockId"),
-                "resourceId", json_object_get(lock, "resourceId"),
-                "date", json_object_get(lock, "date"),
-                "startTime", json_object_get(lock, "startTime"),
-                "duration", json_object_get(lock, "duration"),
-                "holderId", holder ? holder : json_null(),
-                "remainingTTL", pttl,
-                "expiresAt", now + pttl));
-        }
-        json_decref(lock);
-    }
-    json_decref(answer);
     return (long) json_array_size(scan->locks) < scan->limit;
 }
 
@@ -113,12 +91,8 @@ void lock_admin_active(worker_t *w, const http_request_t *req,
                                                            : "*",
              present & VALIDATE_NEED_DATE ? slot.date : "*");
 
-    active_scan_t scan = { w, res, json_array(), limit, false };
-    store_status_t status = store_scan(&w->store, pattern, collect_locks,
-                                       &scan);
-    if (status != STORE_OK) {
-        app_store_failure(w, status, res);
-    } else if (!scan.failed) {
+    active_scan_t scan = { json_array(), limit };
+    if (app_scan_values(w, pattern, collect_lock, &scan, res)) {
         app_sort(scan.locks, compare_locks);
         json_t *ok = http_ok(res, 200);
         json_object_set_new(ok, "tenantId", json_string(slot.tenant));

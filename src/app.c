@@ -178,3 +178,57 @@ void app_sort(json_t *array, int (*cmp)(const void *, const void *))
     }
     free(items);
 }
+
+/* The state app_scan_values hands to store_scan. */
+typedef struct value_scan_s {
+    worker_t *w;
+    http_response_t *res;
+    app_value_fn fn;
+    void *arg;
+    bool failed;
+} value_scan_t;
+
+static bool read_batch(const char *const *keys, int count, void *arg)
+{
+    value_scan_t *scan = arg;
+    json_t *answer = app_script(scan->w, SCRIPT_READ_KEYS, count, keys, 0,
+                                NULL, scan->res);
+    bool more = true;
+
+    if (answer == NULL) {
+        scan->failed = true;
+        return false;
+    }
+    json_int_t now = json_integer_value(json_object_get(answer,
+                                                        "serverTime"));
+    json_t *items = json_object_get(answer, "items");
+    for (int i = 0; more && i < count; i++) {
+        json_t *item = json_array_get(items, (size_t) i);
+        const char *raw = json_string_value(json_array_get(item, 0));
+        json_t *value = raw ? json_loads(raw, 0, NULL) : NULL;
+
+        /* A key that expired between SCAN and the read has no value. */
+        if (json_is_object(value)) {
+            more = scan->fn(keys[i], value,
+                            json_integer_value(json_array_get(item, 1)),
+                            now, scan->arg);
+        }
+        json_decref(value);
+    }
+    json_decref(answer);
+    return more;
+}
+
+bool app_scan_values(worker_t *w, const char *pattern, app_value_fn fn,
+                     void *arg, http_response_t *res)
+{
+    value_scan_t scan = { w, res, fn, arg, false };
+    store_status_t status = store_scan(&w->store, pattern, read_batch,
+                                       &scan);
+
+    if (status != STORE_OK) {
+        app_store_failure(w, status, res);
+        return false;
+    }
+    return !scan.failed;
+}

@@ -12,6 +12,9 @@
 #include "router.h"
 #include "store.h"
 
+/* Room for a number written as a script argument. */
+#define APP_NUM_MAX 24
+
 typedef struct worker_s {
     int id;
     const config_t *cfg;
@@ -88,6 +91,18 @@ json_t *app_script(worker_t *w, script_id_t id, int nkeys,
  * script succeeded.
  */
 json_t *app_script_error(json_t *answer, int status, http_response_t *res);
+
+/*
+ * Calls fn with each JSON object stored under the keys that SCAN finds for
+ * pattern (read with one read_keys script call per batch), with its
+ * remaining life and Redis's time in ms. fn returns false to stop early.
+ * Returns false with res filled when the store failed.
+ */
+typedef bool (*app_value_fn)(const char *key, json_t *value,
+                             json_int_t pttl_ms, json_int_t now_ms,
+                             void *arg);
+bool app_scan_values(worker_t *w, const char *pattern, app_value_fn fn,
+                     void *arg, http_response_t *res);
 
 /* Sorts a JSON array in place with cmp (qsort's comparison of json_t *). */
 void app_sort(json_t *array, int (*cmp)(const void *, const void *));

@@ -15,7 +15,6 @@
 #include "log.h"
 #include "validate.h"
 
-#define NUM_MAX 24
 #define DONE_TTL_S "604800"     /* a lockId's booking is remembered a week */
 #define CUSTOMER_NAME_MAX 200
 
@@ -221,7 +220,7 @@ void appointment_create(worker_t *w, const http_request_t *req,
     slot_keys_t keys;
     char lockid_key[SLOT_KEY_MAX] = "", done_key[SLOT_KEY_MAX] = "";
     char appt_key[SLOT_KEY_MAX], apptid_key[SLOT_KEY_MAX];
-    char start_min[NUM_MAX], duration[NUM_MAX];
+    char start_min[APP_NUM_MAX], duration[APP_NUM_MAX];
 
     slot_keys(&slot, &keys);
     if (with_lock) {
@@ -270,41 +269,27 @@ done:
  * Admin: list, get, cancel
  * ------------------------------------------------------------------- */
 
+/* What the appointment list collects while it scans. */
 typedef struct list_scan_s {
-    worker_t *w;
-    http_response_t *res;
     json_t *list;
     const char *status;     /* NULL for every status */
-    bool failed;
 } list_scan_t;
 
-static bool collect_appointments(const char *const *keys, int count,
-                                 void *arg)
+static bool collect_appointment(const char *key, json_t *stored,
+                                json_int_t pttl, json_int_t now, void *arg)
 {
+    (void) key;
+    (void) pttl;
+    (void) now;
     list_scan_t *scan = arg;
-    json_t *answer = app_script(scan->w, SCRIPT_READ_KEYS, count, keys, 0,
-                                NULL, scan->res);
+    const char *status = json_string_value(json_object_get(stored,
+                                                           "status"));
 
-    if (answer == NULL) {
-        scan->failed = true;
-        return false;
+    if (status != NULL
+        && (scan->status == NULL || strcmp(status, scan->status) == 0))
+    {
+        json_array_append_new(scan->list, appointment_view(stored));
     }
-    json_t *items = json_object_get(answer, "items");
-    for (int i = 0; i < count; i++) {
-        json_t *item = json_array_get(items, (size_t) i);
-        const char *raw = json_string_value(json_array_get(item, 0));
-        json_t *stored = raw ? json_loads(raw, 0, NULL) : NULL;
-        const char *status = json_string_value(json_object_get(stored,
-                                                               "status"));
-
-        if (json_is_object(stored) && status != NULL
-            && (scan->status == NULL || strcmp(status, scan->status) == 0))
-        {
-            json_array_append_new(scan->list, appointment_view(stored));
-        }
-        json_decref(stored);
-    }
-    json_decref(answer);
     return true;
 }
 
@@ -356,12 +341,8 @@ void appointment_list(worker_t *w, const http_request_t *req,
                                                            : "*",
              present & VALIDATE_NEED_DATE ? slot.date : "*");
 
-    list_scan_t scan = { w, res, json_array(), status, false };
-    store_status_t st = store_scan(&w->store, pattern, collect_appointments,
-                                   &scan);
-    if (st != STORE_OK) {
-        app_store_failure(w, st, res);
-    } else if (!scan.failed) {
+    list_scan_t scan = { json_array(), status };
+    if (app_scan_values(w, pattern, collect_appointment, &scan, res)) {
         app_sort(scan.list, compare_appointments);
         json_t *ok = http_ok(res, 200);
         json_object_set_new(ok, "count",

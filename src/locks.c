@@ -11,7 +11,6 @@
 #include "app.h"
 #include "validate.h"
 
-#define NUM_MAX 24
 
 /* ---------------------------------------------------------------------
  * A lock named by its lockId, and perhaps by slot fields
@@ -157,8 +156,8 @@ void lock_acquire(worker_t *w, const http_request_t *req,
     char lock_id[VALIDATE_UUID_LEN + 1];
     char lockid_key[SLOT_KEY_MAX];
     slot_keys_t keys;
-    char start_min[NUM_MAX], duration[NUM_MAX], ttl_ms[NUM_MAX];
-    char max_hold[NUM_MAX], max_per_holder[NUM_MAX];
+    char start_min[APP_NUM_MAX], duration[APP_NUM_MAX], ttl_ms[APP_NUM_MAX];
+    char max_hold[APP_NUM_MAX], max_per_holder[APP_NUM_MAX];
 
     app_new_uuid(lock_id);
     slot_lockid_key(lock_id, lockid_key, sizeof(lockid_key));
@@ -264,7 +263,7 @@ void lock_refresh(worker_t *w, const http_request_t *req,
         goto done;
     }
 
-    char ttl_ms[NUM_MAX];
+    char ttl_ms[APP_NUM_MAX];
     snprintf(ttl_ms, sizeof(ttl_ms), "%ld", ttl);
     const char *keys[] = { ref.lock_key, ref.lockid_key, SLOT_LIVE_KEY,
                            SLOT_STATS_KEY };

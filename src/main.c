@@ -3,8 +3,8 @@
  *
  * spawn-fcgi hands us the listening socket as fd 0. WORKERS threads each
  * own one FastCGI request and one Redis connection, and take turns in
- * accept(). SIGTERM or SIGINT: stop accepting, let every request in flight
- * finish, exit 0.
+ * accept(). SIGTERM or SIGINT: refuse new connections, serve the ones
+ * already queued on the socket and every request in flight, exit 0.
  */
 #include <errno.h>
 #include <fcgiapp.h>
@@ -23,7 +23,6 @@
 #define LISTEN_FD 0
 
 static pthread_mutex_t accept_lock = PTHREAD_MUTEX_INITIALIZER;
-static volatile sig_atomic_t stopping;
 
 static long elapsed_us(const struct timespec *start)
 {
@@ -71,9 +70,13 @@ static void *worker_main(void *arg)
         log_error("worker %d: cannot set up a FastCGI request", w->id);
         return NULL;
     }
+    /*
+     * After the stop signal accept() still hands out the connections that
+     * were queued, then fails: that ends the loop.
+     */
     for (;;) {
         pthread_mutex_lock(&accept_lock);
-        int rc = stopping ? -1 : FCGX_Accept_r(&fcgi);
+        int rc = FCGX_Accept_r(&fcgi);
         pthread_mutex_unlock(&accept_lock);
         if (rc < 0) {
             break;
@@ -152,8 +155,13 @@ int main(void)
     int sig = 0;
     sigwait(&signals, &sig);
     log_info("signal %d: finishing requests in flight", sig);
-    stopping = 1;
-    /* Wakes every worker blocked in accept(); requests being served go on. */
+    /*
+     * On the Unix socket this refuses new connections at once (nginx then
+     * tries the next instance, if any, or answers 502) but keeps the ones
+     * queued: nginx has already sent their requests, so they are served.
+     * accept() then fails once the queue is empty, which also wakes the
+     * worker blocked in it. Requests being served go on.
+     */
     shutdown(LISTEN_FD, SHUT_RDWR);
     for (int i = 0; i < started; i++) {
         pthread_join(threads[i], NULL);

@@ -255,8 +255,13 @@ store_status_t store_script(store_t *st, script_id_t id, int nkeys,
     }
     snprintf(numkeys, sizeof(numkeys), "%d", nkeys);
     argv[2] = numkeys;
-    memcpy(argv + 3, keys, sizeof(*argv) * (size_t) nkeys);
-    memcpy(argv + 3 + nkeys, args, sizeof(*argv) * (size_t) nargs);
+    /* keys or args may be NULL when their count is 0. */
+    for (int i = 0; i < nkeys; i++) {
+        argv[3 + i] = keys[i];
+    }
+    for (int i = 0; i < nargs; i++) {
+        argv[3 + nkeys + i] = args[i];
+    }
 
     /* The SHA1s are known once a connection has loaded the scripts. */
     bool by_sha = st->sha[id][0] != '\0';

@@ -1,3 +1,9 @@
+#!lua flags=allow-cross-slot-keys
+-- The "#!lua" line makes Redis refuse the whole script with OOM when it is
+-- at maxmemory (noeviction), before it runs. Without it Redis only refuses
+-- the first write that may grow memory, and a script whose first write is a
+-- ZREM goes on to store a new lock past maxmemory. allow-cross-slot-keys
+-- keeps what scripts without the line may do.
 -- acquire: hold [start, start+duration) for one tenant, resource and date.
 -- KEYS: lock, day lock index, day bookings, lockId index of the new lock,
 --       stats, live-lock set.
@@ -29,7 +35,7 @@ if held then
         -- The same holder again: a refresh, capped by the first acquire.
         local expires_at = math.min(now + ttl, lock.maxUntil)
         set_lock_expiry(lock, lock_key, lockid_key(lock.lockId), live_key,
-                        now, expires_at)
+                        expires_at)
         redis.call('HINCRBY', stats_key, 'locksRefreshed', 1)
         return lock_answer(lock.lockId, now, expires_at)
     end
@@ -57,9 +63,11 @@ if expired > 0 then
     redis.call('HINCRBY', stats_key, 'locksExpired', expired)
 end
 
+-- Absolute expiry times, so that the key dies exactly at the expiresAt the
+-- client is told, on the same clock as maxUntil.
 local expires_at = now + ttl
-redis.call('SET', lock_key, cjson.encode(lock), 'PX', ttl)
-redis.call('SET', lockid, lock_key, 'PX', ttl)
+redis.call('SET', lock_key, cjson.encode(lock), 'PXAT', expires_at)
+redis.call('SET', lockid, lock_key, 'PXAT', expires_at)
 redis.call('ZADD', index_key, s, ARGV[6])
 max_pexpire(index_key, max_hold)
 redis.call('ZADD', live_key, expires_at, lock.lockId)

@@ -1,3 +1,9 @@
+#!lua flags=allow-cross-slot-keys
+-- The "#!lua" line makes Redis refuse the whole script with OOM when it is
+-- at maxmemory (noeviction), before it runs. Without it Redis only refuses
+-- the first write that may grow memory, and a script whose first write is a
+-- ZREM goes on to store a new booking past maxmemory. allow-cross-slot-keys
+-- keeps what scripts without the line may do.
 -- book: turn a live lock into a confirmed booking, or (admin, no lock) book
 -- a free interval. All checks and writes happen here, in one script on the
 -- resource's hash slot, so two bookings can never overlap.

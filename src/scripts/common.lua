@@ -132,10 +132,9 @@ local function lock_index_key(lock)
 end
 
 -- Moves a lock's end to expires_at (epoch ms), with its indexes.
-local function set_lock_expiry(lock, key, lockid_key, live_key, now,
-                               expires_at)
-    redis.call('PEXPIRE', key, expires_at - now)
-    redis.call('PEXPIRE', lockid_key, expires_at - now)
+local function set_lock_expiry(lock, key, lockid_key, live_key, expires_at)
+    redis.call('PEXPIREAT', key, expires_at)
+    redis.call('PEXPIREAT', lockid_key, expires_at)
     redis.call('ZADD', live_key, expires_at, lock.lockId)
     if lock.holderId then
         redis.call('ZADD', holder_key(lock), expires_at, lock.lockId)

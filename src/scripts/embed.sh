@@ -1,6 +1,8 @@
 #!/bin/sh
 # Writes a C file that holds each Lua script, with common.lua in front of it,
 # as a string: script_source[SCRIPT_<NAME>]. Usage: embed.sh DIR NAME...
+# A script's "#!lua ..." first line (Redis 7 script flags) is moved in front
+# of common.lua, since Redis only reads it as the very first line.
 set -e
 dir=$1
 shift
@@ -12,7 +14,17 @@ echo '#include "scripts.h"'
 echo
 for name in "$@"; do
     echo "static const char src_$name[] ="
-    escape "$dir/common.lua" "$dir/$name.lua"
+    first=$(head -n 1 "$dir/$name.lua")
+    case $first in
+    '#!'*)
+        printf '%s\n' "$first" | escape
+        escape "$dir/common.lua"
+        tail -n +2 "$dir/$name.lua" | escape
+        ;;
+    *)
+        escape "$dir/common.lua" "$dir/$name.lua"
+        ;;
+    esac
     echo '    ;'
     echo
 done

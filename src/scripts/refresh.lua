@@ -8,10 +8,11 @@ if not lock or lock.opaque or not lock_matches(lock, ARGV[3]) then
     return fail('lock_not_found')
 end
 local now = now_ms()
-if now + redis.call('PTTL', key) >= lock.maxUntil then
+-- The key's own absolute expiry: exact, whatever the time spent in between.
+if redis.call('PEXPIRETIME', key) >= lock.maxUntil then
     return fail('max_hold_reached')
 end
 local expires_at = math.min(now + ttl, lock.maxUntil)
-set_lock_expiry(lock, key, KEYS[2], KEYS[3], now, expires_at)
+set_lock_expiry(lock, key, KEYS[2], KEYS[3], expires_at)
 redis.call('HINCRBY', KEYS[4], 'locksRefreshed', 1)
 return lock_answer(lock_id, now, expires_at)
