@@ -232,6 +232,7 @@ static store_status_t error_status(store_t *st, const redisReply *r)
         || strncmp(r->str, "LOADING", 7) == 0
         || strncmp(r->str, "BUSY", 4) == 0
         || strncmp(r->str, "MASTERDOWN", 10) == 0
+        || strncmp(r->str, "NOREPLICAS", 10) == 0
         || strncmp(r->str, "TRYAGAIN", 8) == 0)
     {
         return STORE_UNAVAILABLE;

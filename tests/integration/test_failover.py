@@ -336,5 +336,17 @@ class ReplicaConfirmationTest(unittest.TestCase):
         self.assertIsNotNone(redis_at(port, "GET",
                                       "booking_apptid:%s" % appt_id))
 
+    def test_primary_refusing_writes_without_replicas_is_503(self):
+        # min-replicas-to-write, the server-side guard against a cut-off
+        # primary taking writes, answers NOREPLICAS: a 503, never a 500.
+        stack = Stack(redis_config={"min-replicas-to-write": "1"})
+        self.addCleanup(stack.stop)
+        r = stack.request("POST", "/api/locks/acquire", {
+            "tenantId": "norepl", "resourceId": "r", "date": "2025-03-10",
+            "startTime": "09:00", "duration": 30})
+        self.assertEqual(r.status, 503, r.text)
+        self.assertEqual(r.json["reason"], "service_unavailable")
+        self.assertIn("NOREPLICAS", stack.logs())
+
 if __name__ == "__main__":
     unittest.main()
