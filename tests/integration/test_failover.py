@@ -348,5 +348,46 @@ class ReplicaConfirmationTest(unittest.TestCase):
         self.assertEqual(r.json["reason"], "service_unavailable")
         self.assertIn("NOREPLICAS", stack.logs())
 
+
+class SentinelAuthTest(unittest.TestCase):
+    def test_sentinels_are_asked_with_their_password_and_in_turn(self):
+        # The first sentinel listed is down: the second one answers.
+        folder = tempfile.mkdtemp(prefix="slotlock-sentinel-")
+        self.addCleanup(shutil.rmtree, folder, True)
+        stack = Stack()
+        self.addCleanup(stack.stop)
+        port = free_port()
+        conf = os.path.join(folder, "sentinel.conf")
+        with open(conf, "w") as f:
+            f.write("port %d\nbind 127.0.0.1\ndir %s\nrequirepass s3cret\n"
+                    "sentinel monitor %s 127.0.0.1 %d 1\n"
+                    % (port, folder, MASTER, stack.redis_port))
+        sentinel = subprocess.Popen(
+            ["redis-server", conf, "--sentinel"], stdout=subprocess.DEVNULL,
+            stderr=subprocess.STDOUT, start_new_session=True)
+        self.addCleanup(sentinel.wait)
+        self.addCleanup(sentinel.kill)
+        self.assertTrue(wait_until(lambda: "NOAUTH" in repr(
+            self._ping(port)), 10))
+
+        env = dict(stack.env, REDIS_SENTINELS="127.0.0.1:%d,127.0.0.1:%d"
+                   % (free_port(), port), REDIS_MASTER_NAME=MASTER,
+                   REDIS_HOST="192.0.2.1")
+        for password, status in (("wrong", 503), ("s3cret", 200)):
+            stack.kill_app()
+            stack.env = dict(env, REDIS_SENTINEL_PASSWORD=password)
+            stack.start_app()
+            r = stack.request("GET", "/api/locks/health")
+            self.assertEqual(r.status, status, r.text + stack.logs())
+            if status == 503:
+                self.assertIn("AUTH", stack.logs())
+
+    @staticmethod
+    def _ping(port):
+        try:
+            return redis_at(port, "PING")
+        except RedisError as e:
+            return e
+
 if __name__ == "__main__":
     unittest.main()
