@@ -1,0 +1,504 @@
+// The slot picker and the admin page in headless Chromium, against a
+// running stack. tests/browser/test_browser.py starts two stacks and runs
+// this; by hand:
+//
+//   node tests/browser/run.mjs --url http://127.0.0.1:4000 --token T \
+//       [--short-url URL] [--screenshots DIR] [--only NAME]
+//
+// --url        a stack with ADMIN_TOKEN=T, a long LOCK_TTL (at least 60 s)
+//              and a short LOCK_REFRESH_INTERVAL (about 1 s)
+// --short-url  a stack with LOCK_TTL=4000, LOCK_MAX_HOLD=5000 and
+//              LOCK_REFRESH_INTERVAL=1000, for the expiry scenario
+//
+// Prints "ok N - name" or "not ok N - name" per scenario and a closing
+// "N passed, N failed" line; exits 1 when any failed.
+
+import assert from "node:assert/strict";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { chromium } from "playwright-core";
+
+const MSG_TAKEN =
+    "This slot is being booked by someone else. Please choose another.";
+const MSG_EXPIRED =
+    "Your reservation expired. Please select a time slot again.";
+const MSG_LOST =
+    "Your reservation was released. Please select a time slot again.";
+const HOUR_MS = 3600 * 1000;
+const WAIT_MS = 10000;
+
+// ---- arguments --------------------------------------------------------------
+
+const args = { url: "", shortUrl: "", token: "", screenshots: "", only: "" };
+for (let i = 2; i < process.argv.length; i += 2) {
+    const name = process.argv[i].replace(/^--/, "")
+        .replace(/-([a-z])/g, (_, c) => c.toUpperCase());
+    if (!(name in args) || process.argv[i + 1] === undefined) {
+        console.error("run.mjs: unknown or incomplete argument " +
+                      process.argv[i]);
+        process.exit(2);
+    }
+    args[name] = process.argv[i + 1];
+}
+if (!args.url) {
+    console.error("run.mjs: --url is required");
+    process.exit(2);
+}
+const shotDir = args.screenshots ||
+    fs.mkdtempSync(path.join(os.tmpdir(), "slotlock-shots-"));
+fs.mkdirSync(shotDir, { recursive: true });
+
+// ---- helpers ----------------------------------------------------------------
+
+function pickerUrl(base, { date, specialist = "specialist-1",
+                           duration = 60, tenant = "demo" }) {
+    const q = new URLSearchParams({ tenant, specialist, date,
+                                    duration: String(duration) });
+    return base + "/?" + q;
+}
+
+function slot(page, time) {
+    return page.locator(`#slots button.slot[data-time="${time}"]`);
+}
+
+/** Waits until fn() returns something truthy; fails with what(). */
+async function until(fn, what, timeoutMs = WAIT_MS) {
+    const deadline = Date.now() + timeoutMs;
+    let last;
+    for (;;) {
+        last = await fn();
+        if (last) {
+            return last;
+        }
+        if (Date.now() > deadline) {
+            throw new Error("timed out waiting for " + what +
+                            (last === undefined ? "" : " (last: " +
+                             JSON.stringify(last) + ")"));
+        }
+        await new Promise((r) => setTimeout(r, 100));
+    }
+}
+
+async function slotText(page, time) {
+    return (await slot(page, time).textContent()).replace(/\s+/g, " ").trim();
+}
+
+async function expectSlot(page, time, word, disabled) {
+    await until(async () => {
+        const text = await slotText(page, time);
+        const isDisabled = await slot(page, time).isDisabled();
+        return text === time + " " + word && isDisabled === disabled;
+    }, `slot ${time} to be "${word}"` + (disabled ? " and disabled" : ""));
+}
+
+async function message(page) {
+    return (await page.locator("#message").textContent()).trim();
+}
+
+async function expectMessage(page, text) {
+    await until(async () => (await message(page)) === text,
+                `the message "${text}"`);
+}
+
+async function openPicker(browser, url, options = {}) {
+    const context = await browser.newContext(options.context || {});
+    if (options.clockOffsetMs) {
+        await context.addInitScript(shiftClock, options.clockOffsetMs);
+    }
+    const page = await context.newPage();
+    page.on("pageerror", (e) => console.log("# page error: " + e.message));
+    await page.goto(url);
+    await page.locator("#slots button.slot").first().waitFor();
+    await until(async () => (await page.locator("#slots")
+        .getAttribute("aria-busy")) === "false", "the first status answer");
+    return { context, page };
+}
+
+/** Runs in the page before its scripts: a browser whose clock is wrong by
+ *  offsetMs (Date.now() and new Date() both). */
+function shiftClock(offsetMs) {
+    const RealDate = Date;
+    class ShiftedDate extends RealDate {
+        constructor(...a) {
+            if (a.length === 0) {
+                super(RealDate.now() + offsetMs);
+            } else {
+                super(...a);
+            }
+        }
+        static now() {
+            return RealDate.now() + offsetMs;
+        }
+    }
+    globalThis.Date = ShiftedDate;
+}
+
+/** m:ss to seconds. */
+function seconds(mss) {
+    const m = /^(\d+):(\d\d)$/.exec(mss);
+    assert.ok(m, "not a m:ss countdown: " + JSON.stringify(mss));
+    return Number(m[1]) * 60 + Number(m[2]);
+}
+
+async function countdown(page) {
+    return (await page.locator("#countdown").textContent()).trim();
+}
+
+async function api(base, method, pathAndQuery, body, token) {
+    const headers = {};
+    if (body !== undefined) {
+        headers["Content-Type"] = "application/json";
+    }
+    if (token) {
+        headers.Authorization = "Bearer " + token;
+    }
+    const r = await fetch(base + pathAndQuery, { method, headers,
+        body: body === undefined ? undefined : JSON.stringify(body) });
+    return { status: r.status, json: await r.json() };
+}
+
+async function lockedStarts(base, date, specialist = "specialist-1") {
+    const q = new URLSearchParams({ tenantId: "demo", resourceId: specialist,
+                                    date });
+    const r = await api(base, "GET", "/api/locks/status?" + q);
+    assert.equal(r.status, 200, JSON.stringify(r.json));
+    return r.json.locked.map((l) => l.startTime);
+}
+
+async function fillCheckout(page, name) {
+    await page.fill("#customer-name", name);
+    await page.fill("#customer-email",
+                    name.toLowerCase().replace(/\W+/g, ".") + "@example.com");
+    await page.fill("#customer-phone", "+1 555 0100");
+}
+
+async function shot(page, name) {
+    await page.screenshot({ path: path.join(shotDir, name + ".png"),
+                            fullPage: true });
+}
+
+// ---- scenarios --------------------------------------------------------------
+
+const scenarios = [];
+function scenario(name, needs, fn) {
+    scenarios.push({ name, needs, fn });
+}
+
+scenario("two browsers race for one slot: one holds, the other is told " +
+         "it is taken and sees it held, then booked", "url",
+         async (browser) => {
+    const date = "2030-01-10";
+    const url = pickerUrl(args.url, { date });
+    const one = await openPicker(browser, url);
+    const two = await openPicker(browser, url);
+    try {
+        await expectSlot(one.page, "14:00", "free", false);
+        await expectSlot(two.page, "14:00", "free", false);
+
+        // Both click while both grids still show the slot free.
+        await Promise.all([slot(one.page, "14:00").click(),
+                           slot(two.page, "14:00").click()]);
+        const winner = await until(async () => {
+            const h1 = await one.page.locator("#hold").isVisible();
+            const h2 = await two.page.locator("#hold").isVisible();
+            const m1 = await message(one.page);
+            const m2 = await message(two.page);
+            if (h1 && m2 === MSG_TAKEN) return "one";
+            if (h2 && m1 === MSG_TAKEN) return "two";
+            return false;
+        }, "one hold and one 'slot taken' message");
+        const a = winner === "one" ? one.page : two.page;
+        const b = winner === "one" ? two.page : one.page;
+
+        await expectSlot(a, "14:00", "yours", false);
+        assert.equal(await a.locator("#hold").isVisible(), true);
+        assert.ok(seconds(await countdown(a)) > 50, await countdown(a));
+        await expectSlot(b, "14:00", "held", true);
+        // A 60-minute slot at 14:30 overlaps the held 14:00-15:00.
+        await expectSlot(b, "14:30", "held", true);
+        await expectSlot(b, "15:00", "free", false);
+        await shot(a, "picker-holding");
+
+        await fillCheckout(a, "Ada Lovelace");
+        await a.click("#book");
+        await until(async () => (await message(a)).startsWith("Booked: "),
+                    "the booking confirmation");
+        assert.match(await message(a), /2030-01-10 at 14:00–15:00/);
+        assert.equal(await a.locator("#hold").isVisible(), false);
+        await expectSlot(a, "14:00", "booked", true);
+        await expectSlot(b, "14:00", "booked", true);
+        await expectSlot(b, "13:30", "booked", true);
+        await shot(b, "picker-booked");
+    } finally {
+        await one.context.close();
+        await two.context.close();
+    }
+});
+
+scenario("closing the holder's page frees the slot at once " +
+         "(sendBeacon on pagehide)", "url", async (browser) => {
+    const date = "2030-01-11";
+    const url = pickerUrl(args.url, { date });
+    const a = await openPicker(browser, url);
+    const b = await openPicker(browser, url);
+    try {
+        await slot(a.page, "11:00").click();
+        await expectSlot(a.page, "11:00", "yours", false);
+        await expectSlot(b.page, "11:00", "held", true);
+        assert.deepEqual(await lockedStarts(args.url, date), ["11:00"]);
+
+        await a.page.close({ runBeforeUnload: true });
+        // The lock lives for a minute unless released: gone within a
+        // couple of seconds can only be the beacon.
+        await until(async () => (await lockedStarts(args.url, date))
+            .length === 0, "the lock to be released", 3000);
+        await expectSlot(b.page, "11:00", "free", false);
+        await slot(b.page, "11:00").click();
+        await expectSlot(b.page, "11:00", "yours", false);
+    } finally {
+        await a.context.close();
+        await b.context.close();
+    }
+});
+
+scenario("a browser whose clock is an hour off still counts down from " +
+         "the server's time", "url", async (browser) => {
+    const date = "2030-01-12";
+    const url = pickerUrl(args.url, { date });
+    const ttlS = Number((await api(args.url, "POST", "/api/locks/acquire", {
+        tenantId: "demo", resourceId: "specialist-9", date,
+        startTime: "09:00", duration: 30 })).json.expiresIn) / 1000;
+    for (const [offset, time] of [[HOUR_MS, "09:00"], [-HOUR_MS, "10:00"]]) {
+        const p = await openPicker(browser, url, { clockOffsetMs: offset });
+        try {
+            const skew = await p.page.evaluate(() => Date.now()) - Date.now();
+            assert.ok(Math.abs(skew - offset) < 60000,
+                      "the page's clock is not shifted: " + skew);
+            // Keyboard: focus the slot and press Enter.
+            await slot(p.page, time).focus();
+            await p.page.keyboard.press("Enter");
+            await expectSlot(p.page, time, "yours", false);
+            const left = seconds(await countdown(p.page));
+            assert.ok(left <= ttlS && left >= ttlS - 5,
+                      `countdown ${left} s with the clock ${offset} ms off, ` +
+                      `lock life ${ttlS} s`);
+            const width = await p.page.locator("#bar-fill")
+                .evaluate((e) => parseFloat(e.style.width));
+            assert.ok(width > 85, "remaining bar at " + width + "%");
+            assert.match(await p.page.locator("#announce").textContent(),
+                         /^Reserved for \d+ (minute|second)s?\.$/);
+            // Refreshed every second here, it stays near the full life:
+            // neither run out nor an hour too long.
+            await p.page.waitForTimeout(2200);
+            const later = seconds(await countdown(p.page));
+            assert.ok(later <= ttlS && later >= ttlS - 5,
+                      `countdown at ${later} s after 2.2 s`);
+            if (offset > 0) {
+                await shot(p.page, "picker-clock-ahead");
+            }
+        } finally {
+            await p.context.close();
+        }
+    }
+});
+
+scenario("a phone-sized screen shows the grid without sideways scrolling",
+         "url", async (browser) => {
+    const date = "2030-01-13";
+    const p = await openPicker(browser, pickerUrl(args.url, { date }), {
+        context: { viewport: { width: 375, height: 740 }, isMobile: true,
+                   hasTouch: true } });
+    try {
+        await slot(p.page, "09:30").click();
+        await expectSlot(p.page, "09:30", "yours", false);
+        const overflow = await p.page.evaluate(() =>
+            document.documentElement.scrollWidth - 375);
+        assert.ok(overflow <= 0, "the page is " + overflow + " px too wide");
+        await shot(p.page, "picker-phone");
+    } finally {
+        await p.context.close();
+    }
+});
+
+scenario("the admin page lists a hold and force-releases it; the holder " +
+         "is told; bookings are listed and cancelled", "url",
+         async (browser) => {
+    const date = "2030-01-14";
+    const holder = await openPicker(browser,
+        pickerUrl(args.url, { date, specialist: "specialist-2" }));
+    const context = await browser.newContext();
+    const admin = await context.newPage();
+    admin.on("pageerror", (e) => console.log("# page error: " + e.message));
+    admin.on("dialog", (d) => d.accept());
+    try {
+        // A booking to list, made through the API with a hold of its own.
+        const held = await api(args.url, "POST", "/api/locks/acquire", {
+            tenantId: "demo", resourceId: "specialist-3", date,
+            startTime: "16:00", duration: 30 });
+        assert.equal(held.status, 200, JSON.stringify(held.json));
+        const booked = await api(args.url, "POST", "/api/appointments", {
+            lockId: held.json.lockId, tenantId: "demo",
+            specialistId: "specialist-3", serviceId: "service-1", date,
+            startTime: "16:00", endTime: "16:30",
+            customerName: "Grace Hopper",
+            customerEmail: "grace@example.com", price: 50, duration: 30 });
+        assert.equal(booked.status, 201, JSON.stringify(booked.json));
+
+        await slot(holder.page, "15:00").click();
+        await expectSlot(holder.page, "15:00", "yours", false);
+
+        await admin.goto(args.url + "/admin");
+        // A wrong token is refused and not kept.
+        await admin.fill("#token", "not-the-token");
+        await admin.press("#token", "Enter");
+        await expectMessage(admin,
+            "The admin token was not accepted. Please type it again.");
+        assert.equal(await admin.locator("#signin").isVisible(), true);
+
+        await admin.fill("#token", args.token);
+        await admin.press("#token", "Enter");
+        await admin.locator("#dashboard").waitFor();
+        assert.equal(await admin.locator("#signin").isVisible(), false);
+        assert.ok(!admin.url().includes(args.token), admin.url());
+        assert.equal(await admin.evaluate(() =>
+            sessionStorage.getItem("slotlock.adminToken")), args.token);
+        await admin.fill("#date", date);
+        await admin.press("#date", "Enter");
+
+        const row = admin.locator("#locks tr", { hasText: "specialist-2" })
+            .filter({ hasText: "15:00" });
+        await row.waitFor();
+        const cells = await row.locator("td").allTextContents();
+        assert.equal(cells[2], "15:00");
+        assert.equal(cells[3], "60 min");
+        assert.match(cells[4], /^h-/);
+        assert.ok(seconds(cells[5]) > 30, cells[5]);
+
+        const appt = admin.locator("#appts tr", { hasText: "Grace Hopper" });
+        await appt.waitFor();
+        assert.match(await appt.textContent(), /confirmed/);
+        await until(async () => Number(await admin.locator("#m-acquired")
+            .textContent()) >= 2, "the metrics");
+        await until(async () => (await admin.locator("#chart polyline")
+            .count()) === 1, "the chart line");
+        await admin.waitForTimeout(3500);   // a second sample in the chart
+        await shot(admin, "admin");
+
+        // The token survives a reload of the tab, but is never in the URL.
+        await admin.reload();
+        await admin.locator("#dashboard").waitFor();
+        await admin.fill("#date", date);
+        await admin.press("#date", "Enter");
+
+        await row.getByRole("button", { name: /Force release/ }).click();
+        await expectMessage(admin, "Released the hold on specialist-2, " +
+                            date + " at 15:00.");
+        await until(async () => (await row.count()) === 0,
+                    "the row to go");
+        assert.deepEqual(await lockedStarts(args.url, date, "specialist-2"),
+                         []);
+        // The holder's next refresh (every second here) finds it gone.
+        await expectMessage(holder.page, MSG_LOST);
+        assert.equal(await holder.page.locator("#hold").isVisible(), false);
+        await expectSlot(holder.page, "15:00", "free", false);
+
+        await appt.getByRole("button", { name: /Cancel/ }).click();
+        await until(async () => /cancelled/.test(await appt.textContent()),
+                    "the appointment to show cancelled");
+        const q = new URLSearchParams({ tenantId: "demo",
+            resourceId: "specialist-3", date });
+        const st = await api(args.url, "GET", "/api/locks/status?" + q);
+        assert.deepEqual(st.json.booked, []);
+    } finally {
+        await holder.context.close();
+        await context.close();
+    }
+});
+
+scenario("a hold that reaches LOCK_MAX_HOLD counts down to 0:00 and the " +
+         "page says the reservation expired", "shortUrl",
+         async (browser) => {
+    const date = "2030-01-15";
+    const p = await openPicker(browser, pickerUrl(args.shortUrl, { date }));
+    try {
+        await slot(p.page, "13:00").click();
+        await expectSlot(p.page, "13:00", "yours", false);
+        const first = seconds(await countdown(p.page));
+        assert.ok(first >= 2 && first <= 4, "countdown " + first);
+        // Auto-refresh extends it up to LOCK_MAX_HOLD, then the server
+        // says max_hold_reached and the page stops offering to extend.
+        await expectMessage(p.page,
+                            "This reservation cannot be extended any further.");
+        assert.equal(await p.page.locator("#extend").isDisabled(), true);
+        const seen = new Set();
+        await until(async () => {
+            if (await p.page.locator("#hold").isVisible()) {
+                seen.add(await countdown(p.page));
+            }
+            return (await message(p.page)) === MSG_EXPIRED;
+        }, "the expiry message");
+        assert.ok(seen.has("0:01"), "the countdown showed " + [...seen]);
+        assert.equal(await p.page.locator("#hold").isVisible(), false);
+        await expectSlot(p.page, "13:00", "free", false);
+        await shot(p.page, "picker-expired");
+
+        // Booking with a lock that has gone: the same message.
+        await slot(p.page, "13:00").click();
+        await expectSlot(p.page, "13:00", "yours", false);
+        await fillCheckout(p.page, "Late Customer");
+        await p.page.route("**/api/appointments", async (route) => {
+            // Let the lock go first, as if the form had been left too long.
+            const body = JSON.parse(route.request().postData());
+            await api(args.shortUrl, "POST", "/api/locks/release",
+                      { lockId: body.lockId });
+            await route.continue();
+        });
+        await p.page.click("#book");
+        await expectMessage(p.page, MSG_EXPIRED);
+    } finally {
+        await p.context.close();
+    }
+});
+
+// ---- run --------------------------------------------------------------------
+
+const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+    headless: true,
+    // Playwright gives each launch a fresh, empty user-data-dir.
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+           "--no-first-run", "--disable-background-networking",
+           "--disable-component-update", "--disable-sync"],
+});
+let passed = 0;
+let failed = 0;
+let n = 0;
+try {
+    for (const s of scenarios) {
+        if (args.only && !s.name.includes(args.only)) {
+            continue;
+        }
+        n += 1;
+        if (!args[s.needs]) {
+            console.log(`ok ${n} - ${s.name} # SKIP no --${s.needs}`);
+            continue;
+        }
+        const started = Date.now();
+        try {
+            await s.fn(browser);
+            passed += 1;
+            console.log(`ok ${n} - ${s.name} (${Date.now() - started} ms)`);
+        } catch (e) {
+            failed += 1;
+            console.log(`not ok ${n} - ${s.name}`);
+            console.log(String(e.stack || e).split("\n")
+                .map((l) => "# " + l).join("\n"));
+        }
+    }
+} finally {
+    await browser.close();
+}
+console.log(`# screenshots in ${shotDir}`);
+console.log(`${passed} passed, ${failed} failed`);
+process.exit(failed ? 1 : 0);
