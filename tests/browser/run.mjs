@@ -248,11 +248,14 @@ scenario("closing the holder's page frees the slot at once " +
         await expectSlot(b.page, "11:00", "held", true);
         assert.deepEqual(await lockedStarts(args.url, date), ["11:00"]);
 
+        const closedAt = Date.now();
         await a.page.close({ runBeforeUnload: true });
         // The lock lives for a minute unless released: gone within a
         // couple of seconds can only be the beacon.
         await until(async () => (await lockedStarts(args.url, date))
             .length === 0, "the lock to be released", 3000);
+        console.log("# released " + (Date.now() - closedAt) +
+                    " ms after the page was closed");
         await expectSlot(b.page, "11:00", "free", false);
         await slot(b.page, "11:00").click();
         await expectSlot(b.page, "11:00", "yours", false);
@@ -458,6 +461,135 @@ scenario("a hold that reaches LOCK_MAX_HOLD counts down to 0:00 and the " +
         await expectMessage(p.page, MSG_EXPIRED);
     } finally {
         await p.context.close();
+    }
+});
+
+// The hook, in a page of its own: React 18's UMD builds from
+// tests/browser/node_modules, served under /__hook__/ by the browser's
+// request routing, and "react" mapped to them with an import map, the way
+// a host application's bundler would resolve it. StrictMode mounts every
+// component twice, as React does in development.
+const HOOK_PAGE = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>hook</title>
+<script src="/__hook__/react.js"></script>
+<script src="/__hook__/react-dom.js"></script>
+<script type="importmap">{"imports": {"react": "/__hook__/react-shim.js"}}</script>
+<script type="module">
+import React from "react";
+import { useLockManager } from "/useLockManager.js";
+const h = React.createElement;
+const SLOT = { tenantId: "demo", resourceId: "specialist-7",
+               date: "2030-01-16", duration: 30 };
+function TimeSlotPage() {
+  const { acquireLock, releaseLock, refreshLock, lockData, isLocked,
+          formatRemainingTime, remainingPercent, error } = useLockManager();
+  const [note, setNote] = React.useState("");
+  const hold = async (startTime) => {
+    const result = await acquireLock({ ...SLOT, startTime });
+    setNote(result.success ? "held " + startTime : "This slot is being " +
+            "booked by someone else. Please choose another.");
+  };
+  return h("div", null,
+    isLocked && h("p", { id: "timer" },
+                  "Your slot is reserved for: " + formatRemainingTime()),
+    error && h("p", { id: "error" }, error.message),
+    h("p", { id: "note" }, note),
+    h("p", { id: "percent" }, String(Math.round(remainingPercent))),
+    lockData && h("p", { id: "lock-id" }, lockData.lockId),
+    ["12:00", "12:30"].map((t) => h("button", { key: t, id: "hold-" +
+        t.replace(":", ""), onClick: () => hold(t) }, t)),
+    h("button", { id: "extend", onClick: refreshLock }, "Extend"),
+    h("button", { id: "release", onClick: releaseLock }, "Release"));
+}
+function App() {
+  const [shown, setShown] = React.useState(true);
+  return h("div", null, shown && h(TimeSlotPage),
+           h("button", { id: "leave", onClick: () => setShown(false) },
+             "Leave"));
+}
+ReactDOM.createRoot(document.getElementById("root"))
+  .render(h(React.StrictMode, null, h(App)));
+</script></head><body><div id="root"></div></body></html>`;
+
+const HOOK_SHIM = `const R = window.React;
+export default R;
+export const { useState, useEffect, useRef, useCallback, useMemo,
+               useReducer, useContext, useLayoutEffect } = R;
+`;
+
+async function routeHookPage(page, base) {
+    const modules = path.join(path.dirname(new URL(import.meta.url)
+        .pathname), "node_modules");
+    const files = {
+        "/__hook__/react.js": path.join(modules, "react", "umd",
+                                        "react.development.js"),
+        "/__hook__/react-dom.js": path.join(modules, "react-dom", "umd",
+                                            "react-dom.development.js"),
+    };
+    await page.route(base + "/__hook__/**", async (route) => {
+        const p = new URL(route.request().url()).pathname;
+        if (p === "/__hook__/") {
+            await route.fulfill({ contentType: "text/html", body: HOOK_PAGE });
+        } else if (p === "/__hook__/react-shim.js") {
+            await route.fulfill({ contentType: "text/javascript",
+                                  body: HOOK_SHIM });
+        } else if (files[p]) {
+            await route.fulfill({ contentType: "text/javascript",
+                                  body: fs.readFileSync(files[p]) });
+        } else {
+            await route.fulfill({ status: 404, body: "" });
+        }
+    });
+}
+
+scenario("the React hook holds, counts down, extends and releases, and " +
+         "releases when its component unmounts", "url", async (browser) => {
+    const date = "2030-01-16";
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    page.on("pageerror", (e) => console.log("# page error: " + e.message));
+    const statusOf = () => lockedStarts(args.url, date, "specialist-7");
+    try {
+        const other = await api(args.url, "POST", "/api/locks/acquire", {
+            tenantId: "demo", resourceId: "specialist-7", date,
+            startTime: "12:30", duration: 30, holderId: "someone-else" });
+        assert.equal(other.status, 200);
+        await routeHookPage(page, args.url);
+        await page.goto(args.url + "/__hook__/");
+        await page.locator("#hold-1200").waitFor();
+
+        await page.click("#hold-1230");
+        await until(async () => (await page.locator("#note").textContent())
+            === MSG_TAKEN, "the hook's refusal");
+        assert.equal(await page.locator("#error").textContent(),
+                     "Slot is currently locked by another user");
+        assert.equal(await page.locator("#timer").count(), 0);
+
+        await page.click("#hold-1200");
+        await page.locator("#timer").waitFor();
+        assert.match(await page.locator("#timer").textContent(),
+                     /^Your slot is reserved for: (1:00|0:5\d)$/);
+        assert.equal(await page.locator("#error").count(), 0);
+        assert.ok(Number(await page.locator("#percent").textContent()) > 85);
+        assert.deepEqual(await statusOf(), ["12:00", "12:30"]);
+
+        const lockId = await page.locator("#lock-id").textContent();
+        await page.click("#extend");
+        await page.click("#release");
+        await until(async () => (await page.locator("#timer").count()) === 0,
+                    "the timer to go");
+        assert.deepEqual(await statusOf(), ["12:30"]);
+        const gone = await api(args.url, "GET", "/api/locks/" + lockId);
+        assert.equal(gone.status, 404);
+
+        await page.click("#hold-1200");
+        await page.locator("#timer").waitFor();
+        assert.deepEqual(await statusOf(), ["12:00", "12:30"]);
+        await page.click("#leave");
+        await until(async () => (await statusOf()).length === 1,
+                    "the unmounted component's lock to be released", 3000);
+    } finally {
+        await context.close();
     }
 });
 
