@@ -273,6 +273,15 @@ function endHold(text) {
     loadStatus();
 }
 
+// Whatever ended the hold (a beacon on pagehide included, which matters
+// when the page comes back from the back-forward cache), the page shows
+// it at once.
+client.addEventListener("change", () => {
+    if (!client.lockData) {
+        el.hold.hidden = true;
+    }
+    drawSlots();
+});
 client.addEventListener("expired", () => endHold(MSG_EXPIRED));
 client.addEventListener("lost", () => endHold(MSG_LOST));
 client.addEventListener("maxhold", () => {
