@@ -34,7 +34,7 @@ let status = null;          // the last GET /api/locks/status answer
 let statusSeq = 0;          // drops answers to an older selection
 let acting = false;         // one click or booking at a time
 let lastMinutesLeft = null; // for announcing at minute marks
-let announcedHalfMinute = false;
+let lastRemainingMs = null;
 
 // ---- time helpers -------------------------------------------------------
 
@@ -230,7 +230,7 @@ function showHold(fresh) {
     if (fresh) {
         el.extend.disabled = false;
         lastMinutesLeft = null;
-        announcedHalfMinute = false;
+        lastRemainingMs = null;
     }
     drawCountdown();
 }
@@ -246,30 +246,47 @@ function drawCountdown() {
 
     // The visible timer is silent; a polite announcement at each minute
     // mark, and once at 30 seconds, is enough to act on.
+    // A refresh moves both up again, silently.
     const minutesLeft = Math.ceil(ms / 60000);
     if (lastMinutesLeft === null) {
         el.announce.textContent = "Reserved for " + describe(ms) + ".";
     } else if (minutesLeft < lastMinutesLeft && minutesLeft >= 1) {
         el.announce.textContent = describe(minutesLeft * 60000) + " left.";
-    } else if (ms <= 30000 && ms > 0 && !announcedHalfMinute) {
-        announcedHalfMinute = true;
+    } else if (lastRemainingMs > 30000 && ms <= 30000 && ms > 0) {
         el.announce.textContent = "30 seconds left. Extend to keep it.";
     }
     lastMinutesLeft = minutesLeft;
+    lastRemainingMs = ms;
 }
 
+// "2 minutes 30 seconds", "1 minute", "45 seconds".
 function describe(ms) {
-    const s = Math.ceil(ms / 1000);
-    if (s >= 60) {
-        const m = Math.round(s / 60);
-        return m + (m === 1 ? " minute" : " minutes");
+    const total = Math.ceil(ms / 1000);
+    const m = Math.floor(total / 60);
+    const s = total % 60;
+    const parts = [];
+    if (m > 0) {
+        parts.push(m + (m === 1 ? " minute" : " minutes"));
     }
-    return s + (s === 1 ? " second" : " seconds");
+    if (s > 0 || m === 0) {
+        parts.push(s + (s === 1 ? " second" : " seconds"));
+    }
+    return parts.join(" ");
+}
+
+// Hiding the hold section would drop keyboard focus to the page's start
+// when it was inside; the message that says why is the next place to be.
+function leaveHold() {
+    const hadFocus = el.hold.contains(document.activeElement);
+    el.hold.hidden = true;
+    if (hadFocus) {
+        el.message.focus();
+    }
 }
 
 function endHold(text) {
-    el.hold.hidden = true;
     say(text, "error");
+    leaveHold();
     loadStatus();
 }
 
@@ -277,8 +294,8 @@ function endHold(text) {
 // when the page comes back from the back-forward cache), the page shows
 // it at once.
 client.addEventListener("change", () => {
-    if (!client.lockData) {
-        el.hold.hidden = true;
+    if (!client.lockData && !el.hold.hidden) {
+        leaveHold();
     }
     drawSlots();
 });
@@ -294,7 +311,7 @@ el.extend.addEventListener("click", async () => {
     if (r.success) {
         say("Extended: reserved for " + client.formatRemainingTime() + ".");
         lastMinutesLeft = null;
-        announcedHalfMinute = false;
+        lastRemainingMs = null;
         drawCountdown();
     } else if (r.reason !== "lock_not_found" &&
                r.reason !== "max_hold_reached") {
@@ -356,13 +373,13 @@ el.checkout.addEventListener("submit", async (event) => {
         el.book.disabled = false;
     }
     if (r.success) {
-        client.consume();
-        el.hold.hidden = true;
-        el.checkout.reset();
         const a = r.appointment;
         say("Booked: " + specialistName(a.specialistId) + ", " + a.date +
             " at " + a.startTime + "–" + a.endTime + ". Reference " + a.id +
             ".", "success");
+        leaveHold();
+        client.consume();
+        el.checkout.reset();
     } else if (r.reason === "lock_expired" || r.reason === "lock_mismatch") {
         client.consume();
         endHold(MSG_EXPIRED);

@@ -5,7 +5,7 @@
 //   node tests/browser/run.mjs --url http://127.0.0.1:4000 --token T \
 //       [--short-url URL] [--screenshots DIR] [--only NAME]
 //
-// --url        a stack with ADMIN_TOKEN=T, a long LOCK_TTL (at least 60 s)
+// --url        a stack with ADMIN_TOKEN=T, LOCK_TTL=150000
 //              and a short LOCK_REFRESH_INTERVAL (about 1 s)
 // --short-url  a stack with LOCK_TTL=4000, LOCK_MAX_HOLD=5000 and
 //              LOCK_REFRESH_INTERVAL=1000, for the expiry scenario
@@ -103,7 +103,7 @@ async function expectMessage(page, text) {
 
 async function openPicker(browser, url, options = {}) {
     const context = await browser.newContext(options.context || {});
-    if (options.clockOffsetMs) {
+    if (options.clockOffsetMs !== undefined) {
         await context.addInitScript(shiftClock, options.clockOffsetMs);
     }
     const page = await context.newPage();
@@ -116,22 +116,27 @@ async function openPicker(browser, url, options = {}) {
 }
 
 /** Runs in the page before its scripts: a browser whose clock is wrong by
- *  offsetMs (Date.now() and new Date() both). */
+ *  offsetMs (Date.now() and new Date() both). The page's
+ *  __moveClock(ms) moves it further, as if that much time had passed. */
 function shiftClock(offsetMs) {
     const RealDate = Date;
+    let shift = offsetMs;
     class ShiftedDate extends RealDate {
         constructor(...a) {
             if (a.length === 0) {
-                super(RealDate.now() + offsetMs);
+                super(RealDate.now() + shift);
             } else {
                 super(...a);
             }
         }
         static now() {
-            return RealDate.now() + offsetMs;
+            return RealDate.now() + shift;
         }
     }
     globalThis.Date = ShiftedDate;
+    globalThis.__moveClock = (ms) => {
+        shift += ms;
+    };
 }
 
 /** m:ss to seconds. */
@@ -213,7 +218,7 @@ scenario("two browsers race for one slot: one holds, the other is told " +
 
         await expectSlot(a, "14:00", "yours", false);
         assert.equal(await a.locator("#hold").isVisible(), true);
-        assert.ok(seconds(await countdown(a)) > 50, await countdown(a));
+        assert.ok(seconds(await countdown(a)) > 140, await countdown(a));
         await expectSlot(b, "14:00", "held", true);
         // A 60-minute slot at 14:30 overlaps the held 14:00-15:00.
         await expectSlot(b, "14:30", "held", true);
@@ -250,7 +255,7 @@ scenario("closing the holder's page frees the slot at once " +
 
         const closedAt = Date.now();
         await a.page.close({ runBeforeUnload: true });
-        // The lock lives for a minute unless released: gone within a
+        // The lock lives for minutes unless released: gone within a
         // couple of seconds can only be the beacon.
         await until(async () => (await lockedStarts(args.url, date))
             .length === 0, "the lock to be released", 3000);
@@ -290,7 +295,7 @@ scenario("a browser whose clock is an hour off still counts down from " +
                 .evaluate((e) => parseFloat(e.style.width));
             assert.ok(width > 85, "remaining bar at " + width + "%");
             assert.match(await p.page.locator("#announce").textContent(),
-                         /^Reserved for \d+ (minute|second)s?\.$/);
+                         /^Reserved for 2 minutes (30|2\d) seconds\.$/);
             // Refreshed every second here, it stays near the full life:
             // neither run out nor an hour too long.
             await p.page.waitForTimeout(2200);
@@ -303,6 +308,54 @@ scenario("a browser whose clock is an hour off still counts down from " +
         } finally {
             await p.context.close();
         }
+    }
+});
+
+scenario("the countdown is announced politely at minute marks and at " +
+         "30 seconds, not every second", "url", async (browser) => {
+    const date = "2030-01-17";
+    const p = await openPicker(browser, pickerUrl(args.url, { date }),
+                               { clockOffsetMs: 0 });
+    const announce = p.page.locator("#announce");
+    const moveClock = (ms) => p.page.evaluate((d) => __moveClock(d), ms);
+    try {
+        assert.equal(await announce.getAttribute("aria-live"), "polite");
+        assert.equal(await p.page.locator("#countdown")
+            .getAttribute("role"), "timer");
+        await slot(p.page, "10:00").click();
+        await expectSlot(p.page, "10:00", "yours", false);
+        assert.match(await announce.textContent(),
+                     /^Reserved for 2 minutes (30|2\d) seconds\.$/);
+        await p.page.waitForTimeout(1500);
+        assert.match(await announce.textContent(), /^Reserved for /);
+
+        // With refreshes failing, time passing is what the page sees.
+        await p.page.route("**/api/locks/refresh", (r) => r.abort());
+        await p.page.waitForTimeout(1200);
+        await moveClock(40000);             // about 1:50 left
+        await until(async () => (await announce.textContent())
+            === "2 minutes left.", "the 2-minute mark");
+        await moveClock(60000);             // about 0:50 left
+        await until(async () => (await announce.textContent())
+            === "1 minute left.", "the 1-minute mark");
+        assert.equal(await p.page.locator("#hold").getAttribute("class"),
+                     "hold");
+        await moveClock(25000);             // about 0:25 left
+        await until(async () => (await announce.textContent())
+            === "30 seconds left. Extend to keep it.", "the 30 s mark");
+        assert.equal(await p.page.locator("#hold").getAttribute("class"),
+                     "hold ending");
+        assert.ok(seconds(await countdown(p.page)) <= 30);
+
+        // Extend: the server's answer sets the time right again.
+        await p.page.unroute("**/api/locks/refresh");
+        await p.page.click("#extend");
+        await until(async () => /^Reserved for 2 minutes/.test(
+            await announce.textContent()), "the extended hold's announcement");
+        assert.ok(seconds(await countdown(p.page)) >= 140);
+        assert.match(await message(p.page), /^Extended: reserved for 2:/);
+    } finally {
+        await p.context.close();
     }
 });
 
@@ -427,6 +480,8 @@ scenario("a hold that reaches LOCK_MAX_HOLD counts down to 0:00 and the " +
     try {
         await slot(p.page, "13:00").click();
         await expectSlot(p.page, "13:00", "yours", false);
+        assert.equal(await p.page.evaluate(() => document.activeElement.id),
+                     "customer-name");
         const first = seconds(await countdown(p.page));
         assert.ok(first >= 2 && first <= 4, "countdown " + first);
         // Auto-refresh extends it up to LOCK_MAX_HOLD, then the server
@@ -435,14 +490,24 @@ scenario("a hold that reaches LOCK_MAX_HOLD counts down to 0:00 and the " +
                             "This reservation cannot be extended any further.");
         assert.equal(await p.page.locator("#extend").isDisabled(), true);
         const seen = new Set();
+        const announced = new Set();
         await until(async () => {
             if (await p.page.locator("#hold").isVisible()) {
                 seen.add(await countdown(p.page));
+                announced.add(await p.page.locator("#announce")
+                    .textContent());
             }
             return (await message(p.page)) === MSG_EXPIRED;
         }, "the expiry message");
         assert.ok(seen.has("0:01"), "the countdown showed " + [...seen]);
+        // Announced once, politely, not every second.
+        assert.equal(announced.size, 1, [...announced].join(" | "));
+        assert.match([...announced][0], /^Reserved for [2-4] seconds\.$/);
         assert.equal(await p.page.locator("#hold").isVisible(), false);
+        // Focus was in the checkout form, which went away: it moves to
+        // the message rather than to the top of the page.
+        assert.equal(await p.page.evaluate(() => document.activeElement.id),
+                     "message");
         await expectSlot(p.page, "13:00", "free", false);
         await shot(p.page, "picker-expired");
 
@@ -568,7 +633,7 @@ scenario("the React hook holds, counts down, extends and releases, and " +
         await page.click("#hold-1200");
         await page.locator("#timer").waitFor();
         assert.match(await page.locator("#timer").textContent(),
-                     /^Your slot is reserved for: (1:00|0:5\d)$/);
+                     /^Your slot is reserved for: (2:30|2:2\d)$/);
         assert.equal(await page.locator("#error").count(), 0);
         assert.ok(Number(await page.locator("#percent").textContent()) > 85);
         assert.deepEqual(await statusOf(), ["12:00", "12:30"]);

@@ -7,7 +7,11 @@ seconds for the expiry scenario. The scenarios are in run.mjs.
 Exits 77 (skipped) when node, chromium or playwright-core is missing:
 script/bootstrap installs the first two, `npm ci` in tests/browser the
 third (script/test does both, and sets SLOTLOCK_REQUIRE_BROWSER=1 so
-that there a missing one fails the test instead)."""
+that there a missing one fails the test instead).
+
+BROWSER_ONLY=<words> runs only the scenarios whose name contains them;
+SLOTLOCK_SCREENSHOT_DIR says where the screenshots go (default:
+tests/browser/screenshots under the current folder)."""
 
 import os
 import shutil
@@ -41,7 +45,7 @@ class BrowserTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         # Refresh every second, so a force-released hold is noticed at once.
-        cls.stack = Stack(env={"ADMIN_TOKEN": TOKEN, "LOCK_TTL": "60000",
+        cls.stack = Stack(env={"ADMIN_TOKEN": TOKEN, "LOCK_TTL": "150000",
                                "LOCK_REFRESH_INTERVAL": "1000"})
         try:
             # Acquired at 0 with 4 s of life; the refresh at 1 s is cut to
