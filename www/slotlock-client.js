@@ -23,8 +23,9 @@
 //   lost       the server no longer has it (a refresh     [{reason, lockData}]
 //              or a check answered lock_not_found)
 //   expired    the countdown reached 0                    [lockData]
-//   released   released by release()                      [lockData]
-//   change     any of the above, and booking (consume())  [lockData or null]
+//   released   released by release() (or on pagehide)     [lockData]
+//   consumed   consume(): a booking used the lock up      [lockData]
+//   change     after any of the above                     [lockData or null]
 
 const DEFAULT_REFRESH_MS = 30000;
 // A refresh this long before the end is still in time over a slow network.
@@ -221,24 +222,23 @@ export class LockClient extends EventTarget {
         if (!lock) {
             return { success: true, released: false, reason: "no_lock" };
         }
+        // Given up here and now, whatever the server answers: a release that
+        // fails leaves a lock that runs out by itself.
         this._drop();
+        this._emit("released", lock);
         if (beacon) {
             this._beacon(lock.lockId);
-            this._emit("released", lock);
             return { success: true, released: true, beacon: true };
         }
-        const result = await apiRequest(this.baseUrl, "POST",
-                                        "/api/locks/release",
-                                        { lockId: lock.lockId });
-        this._emit("released", lock);
-        return result;
+        return apiRequest(this.baseUrl, "POST", "/api/locks/release",
+                          { lockId: lock.lockId });
     }
 
     /** Forgets the lock without telling the server: a booking consumed it. */
     consume() {
         const lock = this.lockData;
         this._drop();
-        this._emit("change", lock);
+        this._emit("consumed", lock);
     }
 
     /** Adds the pagehide handler (done by the constructor). */
