@@ -204,8 +204,14 @@ store_status_t store_script(store_t *st, script_id_t id, int nkeys,
     }
     snprintf(numkeys, sizeof(numkeys), "%d", nkeys);
     argv[2] = numkeys;
-    memcpy(argv + 3, keys, sizeof(*argv) * (size_t) nkeys);
-    memcpy(argv + 3 + nkeys, args, sizeof(*argv) * (size_t) nargs);
+    /* keys and args may be NULL when empty, and memcpy from NULL is
+     * undefined even for zero bytes. */
+    if (nkeys > 0) {
+        memcpy(argv + 3, keys, sizeof(*argv) * (size_t) nkeys);
+    }
+    if (nargs > 0) {
+        memcpy(argv + 3 + nkeys, args, sizeof(*argv) * (size_t) nargs);
+    }
 
     /* The SHA1s are known once a connection has loaded the scripts. */
     bool by_sha = st->sha[id][0] != '\0';
