@@ -14,6 +14,7 @@ answers.
     stack.redis("PTTL", "booking_lock:{t|r}:2025-03-10:14:00")
     stack.stop_redis(); stack.start_redis()      # same port, same data
     stack.kill_app(); stack.start_app()
+    stack.kill_app(signal.SIGTERM); stack.exit_status["app"]
     responses = concurrently(stack, [("POST", path, body)] * 20)
     stack.stop()                                 # also run at exit
 
@@ -23,6 +24,10 @@ Environment:
                        two folders up from this file)
     SLOTLOCK_WRAPPER   command put in front of the app, e.g. "valgrind -q"
     SLOTLOCK_KEEP_TMP  1 keeps the temporary folder (logs) after stop()
+    ASAN_OPTIONS, UBSAN_OPTIONS, LSAN_OPTIONS  passed on to the app
+
+stop() fails (AssertionError, logs kept) when the app's log holds a
+sanitizer report, so an ASan or UBSan finding can never pass unseen.
 """
 
 import atexit
@@ -55,6 +60,12 @@ DEFAULT_ENV = {
 # Taken from the test's own environment; nothing else leaks into the app.
 PASSED_THROUGH = ("PATH", "LANG", "LC_ALL", "TZ", "ASAN_OPTIONS",
                   "UBSAN_OPTIONS", "LSAN_OPTIONS")
+
+# Lines AddressSanitizer, LeakSanitizer, UndefinedBehaviorSanitizer and
+# ThreadSanitizer start their reports with.
+SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer",
+                     "ERROR: UndefinedBehaviorSanitizer", "runtime error:",
+                     "WARNING: ThreadSanitizer")
 
 DEFAULT_REDIS_CONFIG = {
     "bind": "127.0.0.1",
@@ -205,6 +216,7 @@ class Stack:
         self.ready_timeout = ready_timeout
         self._procs = {}
         self._logs = {}
+        self.exit_status = {}   # name -> exit status of its last run
         self.dir = tempfile.mkdtemp(prefix="slotlock-it-")
         self.redis_port = free_port()
         self.port = free_port()
@@ -279,6 +291,7 @@ class Stack:
         except ProcessLookupError:
             pass
         proc.wait()
+        self.exit_status[name] = proc.returncode
         # Forgotten only now, so that stop() after an interruption retries.
         del self._procs[name]
 
@@ -311,8 +324,9 @@ class Stack:
         if wait:
             self.wait_ready()
 
-    def kill_app(self, sig=signal.SIGKILL):
-        self._kill("app", sig)
+    def kill_app(self, sig=signal.SIGKILL, timeout=5.0):
+        """Signals the app; SIGKILL follows after timeout seconds."""
+        self._kill("app", sig, timeout)
 
     def _start_nginx(self):
         ndir = os.path.join(self.dir, "nginx")
@@ -360,14 +374,32 @@ class Stack:
         return "\n".join("---- %s (%s)\n%s" % (name, path, _tail(path))
                          for name, path in self._logs.items())
 
+    def sanitizer_reports(self):
+        """The lines of the app's log where a sanitizer report starts."""
+        path = self._logs.get("app")
+        if not path or not os.path.exists(path):
+            return []
+        with open(path, "rb") as f:
+            text = f.read().decode("utf-8", "replace")
+        return [line for line in text.splitlines()
+                if any(marker in line for marker in SANITIZER_MARKERS)]
+
     def stop(self):
-        """Stops everything this Stack started. Safe to call again."""
+        """Stops everything this Stack started. Safe to call again. Fails
+        when the app's log holds a sanitizer report (the app is stopped
+        with SIGTERM first, so LeakSanitizer has had its say)."""
         for name in ("nginx", "app", "redis"):
             self._kill(name)
-        if self.dir and not os.environ.get("SLOTLOCK_KEEP_TMP"):
+        reports = self.sanitizer_reports() if self.dir else []
+        keep = reports or os.environ.get("SLOTLOCK_KEEP_TMP")
+        if self.dir and not keep:
             shutil.rmtree(self.dir, ignore_errors=True)
-        self.dir = None
+        logs, self.dir = self._logs.get("app"), None
         atexit.unregister(self.stop)
+        if reports:
+            raise AssertionError(
+                "sanitizer report in the app's log %s:\n%s\n%s" % (
+                    logs, "\n".join(reports[:10]), _tail(logs, 6000)))
 
     # ---- clients --------------------------------------------------------
 
