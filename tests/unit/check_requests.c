@@ -105,8 +105,8 @@ START_TEST(verify_needs_the_lock_id_and_the_slot)
     ck_assert(lock_request_parse(ROUTE_VERIFY, &cfg, body, NULL, &in,
                                  errors));
     ck_assert_str_eq(in.lock_id, LOCK_ID);
-    ck_assert_str_eq(in.lock_key,
-                     "booking_lock:{test-tenant|specialist-1}:2025-03-10:14:00");
+    ck_assert_str_eq(in.lock_key, "booking_lock:{test-tenant|specialist-1}"
+                     ":2025-03-10:14:00");
     ck_assert_str_eq(in.lockid_key, "booking_lockid:" LOCK_ID);
     json_t *expected = parse(in.expected);
     ck_assert_int_eq(json_object_size(expected), 5);
