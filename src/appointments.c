@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "app.h"
+#include "appointments.h"
 #include "log.h"
 #include "validate.h"
 
@@ -158,29 +159,39 @@ static bool booking_replicated(worker_t *w, http_response_t *res)
     return true;
 }
 
+bool appointment_request_parse(json_t *body, appointment_request_t *req,
+                               json_t *errors)
+{
+    memset(req, 0, sizeof(*req));
+    req->with_lock = validate_lock_id(body, false, req->lock_id, errors) == 1;
+    validate_slot(body, "specialistId",
+                  VALIDATE_NEED_SLOT | VALIDATE_NEED_DURATION, false,
+                  &req->slot, &req->present, errors);
+    validate_booking(body, &req->slot, req->present, errors);
+    return json_array_size(errors) == 0;
+}
+
 void appointment_create(worker_t *w, const http_request_t *req,
                         const route_match_t *match, http_response_t *res)
 {
     (void) match;
     json_t *body = http_json_body(req, res);
     json_t *errors = json_array();
-    char lock_id[VALIDATE_UUID_LEN + 1] = "";
-    slot_t slot;
-    unsigned present;
+    appointment_request_t in;
 
     if (body == NULL) {
         json_decref(errors);
         return;
     }
-    int with_lock = validate_lock_id(body, false, lock_id, errors);
-    validate_slot(body, "specialistId",
-                  VALIDATE_NEED_SLOT | VALIDATE_NEED_DURATION, false, &slot,
-                  &present, errors);
-    validate_booking(body, &slot, present, errors);
+    appointment_request_parse(body, &in, errors);
     if (app_invalid(errors, res)) {
         goto done;
     }
-    if (with_lock == 0) {
+    const slot_t slot = in.slot;
+    const bool with_lock = in.with_lock;
+    const char *lock_id = in.lock_id;
+
+    if (!with_lock) {
         /* Only an admin may book without holding the slot first. */
         if (req->authorization == NULL) {
             http_error(res, 400, "lock_required",

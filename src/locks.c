@@ -9,21 +9,12 @@
 #include <string.h>
 
 #include "app.h"
-#include "validate.h"
+#include "locks.h"
 
 
 /* ---------------------------------------------------------------------
  * A lock named by its lockId, and perhaps by slot fields
  * ------------------------------------------------------------------- */
-
-typedef struct lock_ref_s {
-    char lock_id[VALIDATE_UUID_LEN + 1];
-    slot_t slot;
-    unsigned present;                   /* VALIDATE_NEED_* bits */
-    char lock_key[SLOT_KEY_MAX];        /* "" unless the fields name it */
-    char lockid_key[SLOT_KEY_MAX];
-    char *expected;                     /* owned: the fields sent, as JSON */
-} lock_ref_t;
 
 /*
  * Reads lockId (from the path when path_id is set, from the body otherwise)
@@ -31,9 +22,8 @@ typedef struct lock_ref_s {
  * The lock key is known when all four fields that name it are there.
  */
 static void read_lock_ref(json_t *body, const char *path_id, unsigned need,
-                          lock_ref_t *ref, json_t *errors)
+                          lock_request_t *ref, json_t *errors)
 {
-    memset(ref, 0, sizeof(*ref));
     if (path_id != NULL) {
         if (validate_uuid(path_id)) {
             strcpy(ref->lock_id, path_id);
@@ -81,6 +71,54 @@ static void read_lock_ref(json_t *body, const char *path_id, unsigned need,
     ref->expected = json_object_size(expected) > 0
                     ? json_dumps(expected, JSON_COMPACT) : strdup("");
     json_decref(expected);
+}
+
+/* Reads the optional ttl of acquire and refresh into req->ttl_ms. */
+static void read_ttl(const config_t *cfg, json_t *body, lock_request_t *req,
+                     json_t *errors)
+{
+    validate_int_field(body, "ttl", 1000, cfg->lock_max_hold_ms, false,
+                       false, "must be a whole number of milliseconds from "
+                       "1000 to LOCK_MAX_HOLD", &req->ttl_ms, errors);
+}
+
+bool lock_request_parse(route_t route, const config_t *cfg, json_t *body,
+                        const char *path_id, lock_request_t *req,
+                        json_t *errors)
+{
+    memset(req, 0, sizeof(*req));
+    req->ttl_ms = cfg->lock_ttl_ms;
+
+    switch (route) {
+    case ROUTE_ACQUIRE:
+        validate_slot(body, "resourceId",
+                      VALIDATE_NEED_SLOT | VALIDATE_NEED_DURATION, false,
+                      &req->slot, &req->present, errors);
+        req->holder = validate_id_field(body, "holderId", false, errors);
+        read_ttl(cfg, body, req, errors);
+        break;
+    case ROUTE_VERIFY:
+        read_lock_ref(body, NULL, VALIDATE_NEED_SLOT, req, errors);
+        break;
+    case ROUTE_REFRESH:
+        read_lock_ref(body, NULL, 0, req, errors);
+        read_ttl(cfg, body, req, errors);
+        break;
+    case ROUTE_RELEASE:
+        read_lock_ref(body, NULL, 0, req, errors);
+        break;
+    default:
+        /* GET and DELETE /api/locks/{lockId}: the path names the lock. */
+        read_lock_ref(NULL, path_id, 0, req, errors);
+        break;
+    }
+    return json_array_size(errors) == 0;
+}
+
+void lock_request_free(lock_request_t *req)
+{
+    free(req->expected);
+    req->expected = NULL;
 }
 
 /* The success body that acquire and refresh share. */
@@ -134,24 +172,18 @@ void lock_acquire(worker_t *w, const http_request_t *req,
     const config_t *cfg = w->cfg;
     json_t *body = http_json_body(req, res);
     json_t *errors = json_array();
-    slot_t slot;
-    unsigned present;
-    long ttl = cfg->lock_ttl_ms;
+    lock_request_t in;
 
     if (body == NULL) {
         json_decref(errors);
         return;
     }
-    validate_slot(body, "resourceId",
-                  VALIDATE_NEED_SLOT | VALIDATE_NEED_DURATION, false, &slot,
-                  &present, errors);
-    const char *holder = validate_id_field(body, "holderId", false, errors);
-    validate_int_field(body, "ttl", 1000, cfg->lock_max_hold_ms, false,
-                       false, "must be a whole number of milliseconds from "
-                       "1000 to LOCK_MAX_HOLD", &ttl, errors);
+    lock_request_parse(ROUTE_ACQUIRE, cfg, body, NULL, &in, errors);
     if (app_invalid(errors, res)) {
         goto done;
     }
+    const slot_t slot = in.slot;
+    const char *holder = in.holder;
 
     char lock_id[VALIDATE_UUID_LEN + 1];
     char lockid_key[SLOT_KEY_MAX];
@@ -164,7 +196,7 @@ void lock_acquire(worker_t *w, const http_request_t *req,
     slot_keys(&slot, &keys);
     snprintf(start_min, sizeof(start_min), "%d", slot.start_min);
     snprintf(duration, sizeof(duration), "%d", slot.duration_min);
-    snprintf(ttl_ms, sizeof(ttl_ms), "%ld", ttl);
+    snprintf(ttl_ms, sizeof(ttl_ms), "%ld", in.ttl_ms);
     snprintf(max_hold, sizeof(max_hold), "%ld", cfg->lock_max_hold_ms);
     snprintf(max_per_holder, sizeof(max_per_holder), "%d",
              cfg->lock_max_per_holder);
@@ -198,6 +230,7 @@ void lock_acquire(worker_t *w, const http_request_t *req,
     }
     json_decref(answer);
 done:
+    lock_request_free(&in);
     json_decref(errors);
     json_decref(body);
 }
@@ -208,13 +241,13 @@ void lock_verify(worker_t *w, const http_request_t *req,
     (void) match;
     json_t *body = http_json_body(req, res);
     json_t *errors = json_array();
-    lock_ref_t ref;
+    lock_request_t ref;
 
     if (body == NULL) {
         json_decref(errors);
         return;
     }
-    read_lock_ref(body, NULL, VALIDATE_NEED_SLOT, &ref, errors);
+    lock_request_parse(ROUTE_VERIFY, w->cfg, body, NULL, &ref, errors);
     if (app_invalid(errors, res)) {
         goto done;
     }
@@ -236,7 +269,7 @@ void lock_verify(worker_t *w, const http_request_t *req,
     }
     json_decref(answer);
 done:
-    free(ref.expected);
+    lock_request_free(&ref);
     json_decref(errors);
     json_decref(body);
 }
@@ -245,26 +278,21 @@ void lock_refresh(worker_t *w, const http_request_t *req,
                   const route_match_t *match, http_response_t *res)
 {
     (void) match;
-    const config_t *cfg = w->cfg;
     json_t *body = http_json_body(req, res);
     json_t *errors = json_array();
-    lock_ref_t ref;
-    long ttl = cfg->lock_ttl_ms;
+    lock_request_t ref;
 
     if (body == NULL) {
         json_decref(errors);
         return;
     }
-    read_lock_ref(body, NULL, 0, &ref, errors);
-    validate_int_field(body, "ttl", 1000, cfg->lock_max_hold_ms, false,
-                       false, "must be a whole number of milliseconds from "
-                       "1000 to LOCK_MAX_HOLD", &ttl, errors);
+    lock_request_parse(ROUTE_REFRESH, w->cfg, body, NULL, &ref, errors);
     if (app_invalid(errors, res)) {
         goto done;
     }
 
     char ttl_ms[APP_NUM_MAX];
-    snprintf(ttl_ms, sizeof(ttl_ms), "%ld", ttl);
+    snprintf(ttl_ms, sizeof(ttl_ms), "%ld", ref.ttl_ms);
     const char *keys[] = { ref.lock_key, ref.lockid_key, SLOT_LIVE_KEY,
                            SLOT_STATS_KEY };
     const char *args[] = { ref.lock_id, ttl_ms, ref.expected };
@@ -283,7 +311,7 @@ void lock_refresh(worker_t *w, const http_request_t *req,
     }
     json_decref(answer);
 done:
-    free(ref.expected);
+    lock_request_free(&ref);
     json_decref(errors);
     json_decref(body);
 }
@@ -294,7 +322,7 @@ void lock_release(worker_t *w, const http_request_t *req,
 {
     json_t *body = NULL;
     json_t *errors = json_array();
-    lock_ref_t ref;
+    lock_request_t ref;
 
     if (match->route == ROUTE_RELEASE) {
         body = http_json_body(req, res);
@@ -303,8 +331,8 @@ void lock_release(worker_t *w, const http_request_t *req,
             return;
         }
     }
-    read_lock_ref(body, match->route == ROUTE_RELEASE ? NULL : match->param,
-                  0, &ref, errors);
+    lock_request_parse(match->route, w->cfg, body, match->param, &ref,
+                       errors);
     if (app_invalid(errors, res)) {
         goto done;
     }
@@ -324,7 +352,7 @@ void lock_release(worker_t *w, const http_request_t *req,
     }
     json_decref(answer);
 done:
-    free(ref.expected);
+    lock_request_free(&ref);
     json_decref(errors);
     json_decref(body);
 }
@@ -334,9 +362,10 @@ void lock_get(worker_t *w, const http_request_t *req,
 {
     (void) req;
     json_t *errors = json_array();
-    lock_ref_t ref;
+    lock_request_t ref;
 
-    read_lock_ref(NULL, match->param, 0, &ref, errors);
+    lock_request_parse(ROUTE_LOCK_GET, w->cfg, NULL, match->param, &ref,
+                       errors);
     if (app_invalid(errors, res)) {
         goto done;
     }
@@ -360,7 +389,7 @@ void lock_get(worker_t *w, const http_request_t *req,
     }
     json_decref(answer);
 done:
-    free(ref.expected);
+    lock_request_free(&ref);
     json_decref(errors);
 }
 

@@ -16,6 +16,7 @@ answers.
     stack.kill_app(); stack.start_app()
     stack = Stack(instances=3)                   # three apps, one upstream
     stack.kill_app(instance=2)                   # SIGKILL "app-2" only
+    stack.kill_app(signal.SIGTERM); stack.exit_status["app"]
     responses = concurrently(stack, [("POST", path, body)] * 20)
     stack.stop()                                 # also run at exit
 
@@ -25,6 +26,10 @@ Environment:
                        two folders up from this file)
     SLOTLOCK_WRAPPER   command put in front of the app, e.g. "valgrind -q"
     SLOTLOCK_KEEP_TMP  1 keeps the temporary folder (logs) after stop()
+    ASAN_OPTIONS, UBSAN_OPTIONS, LSAN_OPTIONS  passed on to the app
+
+stop() fails (AssertionError, logs kept) when the app's log holds a
+sanitizer report, so an ASan or UBSan finding can never pass unseen.
 """
 
 import atexit
@@ -57,6 +62,12 @@ DEFAULT_ENV = {
 # Taken from the test's own environment; nothing else leaks into the app.
 PASSED_THROUGH = ("PATH", "LANG", "LC_ALL", "TZ", "ASAN_OPTIONS",
                   "UBSAN_OPTIONS", "LSAN_OPTIONS")
+
+# Lines AddressSanitizer, LeakSanitizer, UndefinedBehaviorSanitizer and
+# ThreadSanitizer start their reports with.
+SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer",
+                     "ERROR: UndefinedBehaviorSanitizer", "runtime error:",
+                     "WARNING: ThreadSanitizer")
 
 DEFAULT_REDIS_CONFIG = {
     "bind": "127.0.0.1",
@@ -219,6 +230,7 @@ class Stack:
         self.ready_timeout = ready_timeout
         self._procs = {}
         self._logs = {}
+        self.exit_status = {}   # name -> exit status of its last run
         self.dir = tempfile.mkdtemp(prefix="slotlock-it-")
         self.redis_port = free_port()
         self.port = free_port()
@@ -298,6 +310,7 @@ class Stack:
         except ProcessLookupError:
             pass
         proc.wait()
+        self.exit_status[name] = proc.returncode
         # Forgotten only now, so that stop() after an interruption retries.
         del self._procs[name]
 
@@ -337,10 +350,11 @@ class Stack:
         if wait:
             self.wait_ready()
 
-    def kill_app(self, sig=signal.SIGKILL, instance=None):
-        """Signals every app instance, or only instance (1, 2, ...)."""
+    def kill_app(self, sig=signal.SIGKILL, instance=None, timeout=5.0):
+        """Signals every app instance, or only instance (1, 2, ...); a
+        SIGKILL follows after timeout seconds."""
         for name, _ in self._instances(instance):
-            self._kill(name, sig)
+            self._kill(name, sig, timeout)
 
     def _start_nginx(self):
         ndir = os.path.join(self.dir, "nginx")
@@ -390,14 +404,38 @@ class Stack:
         return "\n".join("---- %s (%s)\n%s" % (name, path, _tail(path))
                          for name, path in self._logs.items())
 
+    def sanitizer_reports(self):
+        """The lines of the apps' logs where a sanitizer report starts, as
+        (log path, line)."""
+        found = []
+        for name in self.app_names:
+            path = self._logs.get(name)
+            if not path or not os.path.exists(path):
+                continue
+            with open(path, "rb") as f:
+                text = f.read().decode("utf-8", "replace")
+            found += [(path, line) for line in text.splitlines()
+                      if any(marker in line for marker in SANITIZER_MARKERS)]
+        return found
+
     def stop(self):
-        """Stops everything this Stack started. Safe to call again."""
+        """Stops everything this Stack started. Safe to call again. Fails
+        when an app's log holds a sanitizer report (the apps are stopped
+        with SIGTERM first, so LeakSanitizer has had its say)."""
         for name in ["nginx"] + self.app_names + ["redis"]:
             self._kill(name)
-        if self.dir and not os.environ.get("SLOTLOCK_KEEP_TMP"):
+        reports = self.sanitizer_reports() if self.dir else []
+        keep = reports or os.environ.get("SLOTLOCK_KEEP_TMP")
+        if self.dir and not keep:
             shutil.rmtree(self.dir, ignore_errors=True)
         self.dir = None
         atexit.unregister(self.stop)
+        if reports:
+            logs = reports[0][0]
+            raise AssertionError(
+                "sanitizer report in the app's log %s:\n%s\n%s" % (
+                    logs, "\n".join(line for _, line in reports[:10]),
+                    _tail(logs, 6000)))
 
     # ---- clients --------------------------------------------------------
 

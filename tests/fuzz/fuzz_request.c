@@ -1,0 +1,168 @@
+/*
+ * Fuzz target: a request line's path and query string, as nginx passes
+ * them in REQUEST_URI, through routing (router_match), the path's lockId
+ * (lock_request_parse) and the query routes' parameters (validate_query,
+ * validate_slot and validate_int_field, called as the handlers call them).
+ *
+ * Input: "<METHOD> <URI>", e.g. "GET /api/locks/status?tenantId=t&...".
+ */
+#include "fuzz.h"
+
+#include "config.h"
+#include "http.h"
+#include "locks.h"
+#include "router.h"
+
+static config_t cfg;
+
+static const char *no_variables(const char *name)
+{
+    (void) name;
+    return NULL;
+}
+
+/* The match is whole, and its param is one segment of path. */
+static void check_match(const char *path, const route_match_t *m)
+{
+    FUZZ_CHECK(m->route < ROUTE_COUNT);
+    FUZZ_CHECK(m->name != NULL);
+    FUZZ_CHECK(strcmp(m->name, router_name(m->route)) == 0);
+    if (m->route != ROUTE_NOT_FOUND) {
+        FUZZ_CHECK(m->allow == NULL);
+    }
+    if (m->param != NULL) {
+        FUZZ_CHECK(m->param > path && m->param < path + strlen(path));
+        FUZZ_CHECK(m->param[-1] == '/');
+        FUZZ_CHECK(strchr(m->param, '/') == NULL);
+    }
+    switch (m->route) {
+    case ROUTE_LOCK_GET:
+    case ROUTE_LOCK_DELETE:
+    case ROUTE_APPT_GET:
+    case ROUTE_APPT_CANCEL:
+        FUZZ_CHECK(m->param != NULL);
+        break;
+    default:
+        break;
+    }
+}
+
+/* Checks the query as lock_status, appointment_list and lock_admin_active
+ * do, whatever the route: each is cheap and the query is the same. */
+static void check_query(json_t *query)
+{
+    const char *key;
+    json_t *value;
+    slot_t slot;
+    unsigned present;
+    json_t *errors = json_array();
+
+    json_object_foreach(query, key, value) {
+        FUZZ_CHECK(key[0] != '\0');
+        FUZZ_CHECK(json_is_string(value));
+    }
+
+    /* GET /api/locks/status */
+    if (validate_slot(query, "resourceId",
+                      VALIDATE_NEED_TENANT | VALIDATE_NEED_RESOURCE
+                      | VALIDATE_NEED_DATE, true, &slot, &present, errors))
+    {
+        FUZZ_CHECK((present & (VALIDATE_NEED_TENANT | VALIDATE_NEED_RESOURCE
+                               | VALIDATE_NEED_DATE))
+                   == (VALIDATE_NEED_TENANT | VALIDATE_NEED_RESOURCE
+                       | VALIDATE_NEED_DATE));
+        fuzz_check_slot(&slot, present);
+    }
+    fuzz_check_errors(errors);
+    json_array_clear(errors);
+
+    /* GET /api/appointments and GET /api/locks/admin/active */
+    if (validate_slot(query, "specialistId", VALIDATE_NEED_TENANT, true,
+                      &slot, &present, errors))
+    {
+        FUZZ_CHECK(present & VALIDATE_NEED_TENANT);
+        fuzz_check_slot(&slot, present);
+    }
+    long limit = 100;
+    int got = validate_int_field(query, "limit", 1, 1000, false, true,
+                                 "must be a whole number from 1 to 1000",
+                                 &limit, errors);
+    FUZZ_CHECK(got >= -1 && got <= 1);
+    FUZZ_CHECK(limit >= 1 && limit <= 1000);
+    fuzz_check_errors(errors);
+    json_decref(errors);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    static bool loaded;
+
+    if (!loaded) {
+        char err[512];
+
+        FUZZ_CHECK(config_load(&cfg, no_variables, err, sizeof(err)));
+        loaded = true;
+    }
+
+    /* FastCGI parameters are C strings: the input ends at a NUL. */
+    char *line = malloc(size + 1);
+    FUZZ_CHECK(line != NULL);
+    memcpy(line, data, size);
+    line[size] = '\0';
+
+    char *uri = strchr(line, ' ');
+    if (uri == NULL) {
+        free(line);
+        return 0;
+    }
+    *uri++ = '\0';
+    const char *method = line;
+
+    /* As http_read_request splits REQUEST_URI. */
+    char *path = strdup(uri);
+    FUZZ_CHECK(path != NULL);
+    const char *query = "";
+    char *q = strchr(path, '?');
+    if (q != NULL) {
+        *q = '\0';
+        query = q + 1;
+    }
+
+    route_match_t m;
+    router_match(method, path, &m);
+    check_match(path, &m);
+
+    json_t *errors = json_array();
+    if (m.route == ROUTE_LOCK_GET || m.route == ROUTE_LOCK_DELETE) {
+        lock_request_t in;
+
+        if (lock_request_parse(m.route, &cfg, NULL, m.param, &in, errors)) {
+            FUZZ_CHECK(validate_uuid(in.lock_id));
+            FUZZ_CHECK(strcmp(in.lock_id, m.param) == 0);
+            FUZZ_CHECK(in.expected != NULL && in.expected[0] == '\0');
+        }
+        lock_request_free(&in);
+        fuzz_check_errors(errors);
+        json_array_clear(errors);
+    }
+
+    json_t *params = validate_query(query, errors);
+    FUZZ_CHECK(json_is_object(params));
+    fuzz_check_errors(errors);
+    check_query(params);
+
+    if (json_array_size(errors) > 0) {
+        http_response_t res = { 0 };
+
+        http_validation_error(&res, errors);
+        char *text = json_dumps(res.json, JSON_COMPACT);
+        FUZZ_CHECK(text != NULL);
+        free(text);
+        http_response_free(&res);
+    }
+    json_decref(params);
+    json_decref(errors);
+    free(path);
+    free(line);
+    return 0;
+}
