@@ -216,9 +216,12 @@ class HolderTest(AbuseCase):
         self.assertEqual(len(stack.redis("KEYS", "booking_holder:{many}:*")),
                          total)
         # The app keeps nothing per holder: its memory does not grow with
-        # their number (a few MiB of allocator noise at most).
-        self.assertLess(after - before, 4096,
-                        "VmRSS %d kB -> %d kB" % (before, after))
+        # their number (a few MiB of allocator noise at most). Under ASan
+        # freed memory sits in a quarantine of up to 256 MiB, so the bound
+        # is checked in the plain build only.
+        if not os.environ.get("SLOTLOCK_SANITIZERS"):
+            self.assertLess(after - before, 4096,
+                            "VmRSS %d kB -> %d kB" % (before, after))
         print("holders: %d distinct holderIds locked; app VmRSS %d kB -> "
               "%d kB after the last %d" % (total, before, after,
                                            total - warmup), file=sys.stderr)
