@@ -165,26 +165,44 @@ void lock_health(worker_t *w, const http_request_t *req,
                         json_string("Lock service is operational"));
 }
 
-void lock_acquire(worker_t *w, const http_request_t *req,
-                  const route_match_t *match, http_response_t *res)
+/* What a lock route does once its input has been read and checked. */
+typedef void (*lock_action_fn)(worker_t *w, const lock_request_t *in,
+                               http_response_t *res);
+
+/*
+ * The part every lock route shares: read the body (the path routes have
+ * none), check it with lock_request_parse, answer 400 with every bad field,
+ * or hand the checked request to action.
+ */
+static void lock_route(worker_t *w, const http_request_t *req,
+                       const route_match_t *match, http_response_t *res,
+                       lock_action_fn action)
 {
-    (void) match;
-    const config_t *cfg = w->cfg;
-    json_t *body = http_json_body(req, res);
-    json_t *errors = json_array();
+    bool takes_body = match->route != ROUTE_LOCK_GET
+                      && match->route != ROUTE_LOCK_DELETE;
+    json_t *body = NULL;
+    json_t *errors;
     lock_request_t in;
 
-    if (body == NULL) {
-        json_decref(errors);
+    if (takes_body && (body = http_json_body(req, res)) == NULL) {
         return;
     }
-    lock_request_parse(ROUTE_ACQUIRE, cfg, body, NULL, &in, errors);
-    if (app_invalid(errors, res)) {
-        goto done;
+    errors = json_array();
+    lock_request_parse(match->route, w->cfg, body, match->param, &in,
+                       errors);
+    if (!app_invalid(errors, res)) {
+        action(w, &in, res);
     }
-    const slot_t slot = in.slot;
-    const char *holder = in.holder;
+    lock_request_free(&in);
+    json_decref(errors);
+    json_decref(body);
+}
 
+static void acquire(worker_t *w, const lock_request_t *in,
+                    http_response_t *res)
+{
+    const config_t *cfg = w->cfg;
+    const slot_t *slot = &in->slot;
     char lock_id[VALIDATE_UUID_LEN + 1];
     char lockid_key[SLOT_KEY_MAX];
     slot_keys_t keys;
@@ -193,10 +211,10 @@ void lock_acquire(worker_t *w, const http_request_t *req,
 
     app_new_uuid(lock_id);
     slot_lockid_key(lock_id, lockid_key, sizeof(lockid_key));
-    slot_keys(&slot, &keys);
-    snprintf(start_min, sizeof(start_min), "%d", slot.start_min);
-    snprintf(duration, sizeof(duration), "%d", slot.duration_min);
-    snprintf(ttl_ms, sizeof(ttl_ms), "%ld", in.ttl_ms);
+    slot_keys(slot, &keys);
+    snprintf(start_min, sizeof(start_min), "%d", slot->start_min);
+    snprintf(duration, sizeof(duration), "%d", slot->duration_min);
+    snprintf(ttl_ms, sizeof(ttl_ms), "%ld", in->ttl_ms);
     snprintf(max_hold, sizeof(max_hold), "%ld", cfg->lock_max_hold_ms);
     snprintf(max_per_holder, sizeof(max_per_holder), "%d",
              cfg->lock_max_per_holder);
@@ -206,14 +224,14 @@ void lock_acquire(worker_t *w, const http_request_t *req,
         SLOT_LIVE_KEY
     };
     const char *args[] = {
-        lock_id, holder ? holder : "", slot.tenant, slot.resource, slot.date,
-        slot.start, start_min, duration, ttl_ms, max_hold, max_per_holder,
-        keys.lock_prefix
+        lock_id, in->holder ? in->holder : "", slot->tenant, slot->resource,
+        slot->date, slot->start, start_min, duration, ttl_ms, max_hold,
+        max_per_holder, keys.lock_prefix
     };
     json_t *answer = app_script(w, SCRIPT_ACQUIRE, 6, script_keys, 12, args,
                                 res);
     if (answer == NULL) {
-        goto done;
+        return;
     }
 
     const char *reason = json_string_value(json_object_get(answer, "err"));
@@ -229,34 +247,17 @@ void lock_acquire(worker_t *w, const http_request_t *req,
         lock_body(w, answer, res);
     }
     json_decref(answer);
-done:
-    lock_request_free(&in);
-    json_decref(errors);
-    json_decref(body);
 }
 
-void lock_verify(worker_t *w, const http_request_t *req,
-                 const route_match_t *match, http_response_t *res)
+static void verify(worker_t *w, const lock_request_t *in,
+                   http_response_t *res)
 {
-    (void) match;
-    json_t *body = http_json_body(req, res);
-    json_t *errors = json_array();
-    lock_request_t ref;
-
-    if (body == NULL) {
-        json_decref(errors);
-        return;
-    }
-    lock_request_parse(ROUTE_VERIFY, w->cfg, body, NULL, &ref, errors);
-    if (app_invalid(errors, res)) {
-        goto done;
-    }
-
-    const char *keys[] = { ref.lock_key, ref.lockid_key };
-    const char *args[] = { ref.lock_id, ref.expected };
+    const char *keys[] = { in->lock_key, in->lockid_key };
+    const char *args[] = { in->lock_id, in->expected };
     json_t *answer = app_script(w, SCRIPT_VERIFY, 2, keys, 2, args, res);
+
     if (answer == NULL) {
-        goto done;
+        return;
     }
     json_t *err = app_script_error(answer, 409, res);
     if (err != NULL) {
@@ -268,37 +269,20 @@ void lock_verify(worker_t *w, const http_request_t *req,
                         json_object_get(answer, "remainingTTL"));
     }
     json_decref(answer);
-done:
-    lock_request_free(&ref);
-    json_decref(errors);
-    json_decref(body);
 }
 
-void lock_refresh(worker_t *w, const http_request_t *req,
-                  const route_match_t *match, http_response_t *res)
+static void refresh(worker_t *w, const lock_request_t *in,
+                    http_response_t *res)
 {
-    (void) match;
-    json_t *body = http_json_body(req, res);
-    json_t *errors = json_array();
-    lock_request_t ref;
-
-    if (body == NULL) {
-        json_decref(errors);
-        return;
-    }
-    lock_request_parse(ROUTE_REFRESH, w->cfg, body, NULL, &ref, errors);
-    if (app_invalid(errors, res)) {
-        goto done;
-    }
-
     char ttl_ms[APP_NUM_MAX];
-    snprintf(ttl_ms, sizeof(ttl_ms), "%ld", ref.ttl_ms);
-    const char *keys[] = { ref.lock_key, ref.lockid_key, SLOT_LIVE_KEY,
+
+    snprintf(ttl_ms, sizeof(ttl_ms), "%ld", in->ttl_ms);
+    const char *keys[] = { in->lock_key, in->lockid_key, SLOT_LIVE_KEY,
                            SLOT_STATS_KEY };
-    const char *args[] = { ref.lock_id, ttl_ms, ref.expected };
+    const char *args[] = { in->lock_id, ttl_ms, in->expected };
     json_t *answer = app_script(w, SCRIPT_REFRESH, 4, keys, 3, args, res);
     if (answer == NULL) {
-        goto done;
+        return;
     }
     const char *reason = json_string_value(json_object_get(answer, "err"));
     int status = reason && strcmp(reason, "max_hold_reached") == 0 ? 409 : 404;
@@ -310,39 +294,18 @@ void lock_refresh(worker_t *w, const http_request_t *req,
         json_object_set_new(ok, "refreshed", json_true());
     }
     json_decref(answer);
-done:
-    lock_request_free(&ref);
-    json_decref(errors);
-    json_decref(body);
 }
 
-/* POST /api/locks/release (lockId in the body) and DELETE /api/locks/{id}. */
-void lock_release(worker_t *w, const http_request_t *req,
-                  const route_match_t *match, http_response_t *res)
+static void release(worker_t *w, const lock_request_t *in,
+                    http_response_t *res)
 {
-    json_t *body = NULL;
-    json_t *errors = json_array();
-    lock_request_t ref;
-
-    if (match->route == ROUTE_RELEASE) {
-        body = http_json_body(req, res);
-        if (body == NULL) {
-            json_decref(errors);
-            return;
-        }
-    }
-    lock_request_parse(match->route, w->cfg, body, match->param, &ref,
-                       errors);
-    if (app_invalid(errors, res)) {
-        goto done;
-    }
-
-    const char *keys[] = { ref.lock_key, ref.lockid_key, SLOT_LIVE_KEY,
+    const char *keys[] = { in->lock_key, in->lockid_key, SLOT_LIVE_KEY,
                            SLOT_STATS_KEY };
-    const char *args[] = { ref.lock_id, ref.expected };
+    const char *args[] = { in->lock_id, in->expected };
     json_t *answer = app_script(w, SCRIPT_RELEASE, 4, keys, 2, args, res);
+
     if (answer == NULL) {
-        goto done;
+        return;
     }
     json_t *err = app_script_error(answer, 404, res);
     if (err != NULL) {
@@ -351,36 +314,22 @@ void lock_release(worker_t *w, const http_request_t *req,
         json_object_set_new(http_ok(res, 200), "released", json_true());
     }
     json_decref(answer);
-done:
-    lock_request_free(&ref);
-    json_decref(errors);
-    json_decref(body);
 }
 
-void lock_get(worker_t *w, const http_request_t *req,
-              const route_match_t *match, http_response_t *res)
+static void get(worker_t *w, const lock_request_t *in, http_response_t *res)
 {
-    (void) req;
-    json_t *errors = json_array();
-    lock_request_t ref;
-
-    lock_request_parse(ROUTE_LOCK_GET, w->cfg, NULL, match->param, &ref,
-                       errors);
-    if (app_invalid(errors, res)) {
-        goto done;
-    }
-
-    const char *keys[] = { ref.lockid_key };
-    const char *args[] = { ref.lock_id };
+    static const char *const fields[] = {
+        "lockId", "tenantId", "resourceId", "date", "startTime",
+        "duration", "expiresIn", "expiresAt", "serverTime"
+    };
+    const char *keys[] = { in->lockid_key };
+    const char *args[] = { in->lock_id };
     json_t *answer = app_script(w, SCRIPT_LOCK_GET, 1, keys, 1, args, res);
+
     if (answer == NULL) {
-        goto done;
+        return;
     }
     if (app_script_error(answer, 404, res) == NULL) {
-        static const char *const fields[] = {
-            "lockId", "tenantId", "resourceId", "date", "startTime",
-            "duration", "expiresIn", "expiresAt", "serverTime"
-        };
         json_t *ok = http_ok(res, 200);
 
         for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
@@ -388,9 +337,37 @@ void lock_get(worker_t *w, const http_request_t *req,
         }
     }
     json_decref(answer);
-done:
-    lock_request_free(&ref);
-    json_decref(errors);
+}
+
+void lock_acquire(worker_t *w, const http_request_t *req,
+                  const route_match_t *match, http_response_t *res)
+{
+    lock_route(w, req, match, res, acquire);
+}
+
+void lock_verify(worker_t *w, const http_request_t *req,
+                 const route_match_t *match, http_response_t *res)
+{
+    lock_route(w, req, match, res, verify);
+}
+
+void lock_refresh(worker_t *w, const http_request_t *req,
+                  const route_match_t *match, http_response_t *res)
+{
+    lock_route(w, req, match, res, refresh);
+}
+
+/* POST /api/locks/release (lockId in the body) and DELETE /api/locks/{id}. */
+void lock_release(worker_t *w, const http_request_t *req,
+                  const route_match_t *match, http_response_t *res)
+{
+    lock_route(w, req, match, res, release);
+}
+
+void lock_get(worker_t *w, const http_request_t *req,
+              const route_match_t *match, http_response_t *res)
+{
+    lock_route(w, req, match, res, get);
 }
 
 void lock_status(worker_t *w, const http_request_t *req,

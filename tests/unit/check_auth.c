@@ -3,6 +3,7 @@
 #include <stdlib.h>
 
 #include "auth.h"
+#include "unit.h"
 
 START_TEST(no_token_configured_disables_admin)
 {
@@ -54,9 +55,5 @@ int main(void)
     tcase_add_test(tc, equal_compares_whole_strings);
     suite_add_tcase(s, tc);
 
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return unit_run(s);
 }

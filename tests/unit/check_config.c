@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "unit.h"
 
 /* A fake environment: NULL-terminated name, value pairs. */
 static const char *const *fake_env;
@@ -158,9 +159,5 @@ int main(void)
     tcase_add_test(tc, ttl_longer_than_max_hold_is_refused);
     suite_add_tcase(s, tc);
 
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return unit_run(s);
 }

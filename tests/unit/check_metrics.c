@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "metrics.h"
+#include "unit.h"
 
 static json_t *example_stats(void)
 {
@@ -101,9 +102,5 @@ int main(void)
     tcase_add_test(tc, prometheus_text_has_help_type_and_cumulative_buckets);
     suite_add_tcase(s, tc);
 
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return unit_run(s);
 }

@@ -10,6 +10,7 @@
 #include "appointments.h"
 #include "config.h"
 #include "locks.h"
+#include "unit.h"
 
 #define LOCK_ID "a1b2c3d4-e5f6-7890-abcd-ef1234567890"
 #define SLOT_FIELDS "\"tenantId\": \"test-tenant\", " \
@@ -232,9 +233,5 @@ int main(void)
     tcase_add_test(tc, booking_lists_every_bad_field);
     suite_add_tcase(s, tc);
 
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return unit_run(s);
 }

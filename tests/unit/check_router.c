@@ -3,6 +3,7 @@
 #include <stdlib.h>
 
 #include "router.h"
+#include "unit.h"
 
 static route_match_t match(const char *method, const char *path)
 {
@@ -97,9 +98,5 @@ int main(void)
     tcase_add_test(tc, unknown_paths_are_404);
     suite_add_tcase(s, tc);
 
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return unit_run(s);
 }

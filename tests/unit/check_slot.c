@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "slot.h"
+#include "unit.h"
 
 START_TEST(real_dates_are_accepted)
 {
@@ -178,9 +179,5 @@ int main(void)
     tcase_add_test(tc, appointment_keys_parse_back);
     suite_add_tcase(s, tc);
 
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return unit_run(s);
 }

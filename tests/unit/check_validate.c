@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "validate.h"
+#include "unit.h"
 
 static json_t *parse(const char *text)
 {
@@ -266,9 +267,5 @@ int main(void)
     tcase_add_test(tc, query_integers_come_as_digit_strings);
     suite_add_tcase(s, tc);
 
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return unit_run(s);
 }
