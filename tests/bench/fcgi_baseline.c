@@ -9,7 +9,8 @@
  * two is what slotlock does beyond the round trip: parsing, validation, the
  * Lua script and building the answer.
  *
- * Settings: REDIS_HOST (default 127.0.0.1), REDIS_PORT (6379), WORKERS (8).
+ * Settings: REDIS_HOST (default 127.0.0.1), REDIS_PORT (6379), WORKERS (16,
+ * slotlock's default too, so that both run alike unless told otherwise).
  * Run under spawn-fcgi, like slotlock. Not installed; built by
  * `make tests/bench/fcgi_baseline` (and by `make check`, so that it keeps
  * compiling).
@@ -107,7 +108,7 @@ int main(void)
 {
     redis_host = getenv("REDIS_HOST") ? getenv("REDIS_HOST") : "127.0.0.1";
     redis_port = env_int("REDIS_PORT", 6379);
-    int workers = env_int("WORKERS", 8);
+    int workers = env_int("WORKERS", 16);
 
     if (FCGX_Init() != 0 || FCGX_IsCGI()) {
         fprintf(stderr, "fcgi_baseline: run it under spawn-fcgi\n");
