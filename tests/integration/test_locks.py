@@ -173,7 +173,8 @@ class AcquireTest(LockTestCase):
         minutes = sorted(int(s[:2]) * 60 + int(s[3:]) for s, _ in won)
         for a, b in zip(minutes, minutes[1:]):
             self.assertGreaterEqual(b - a, 30, won)
-        self.assertGreaterEqual(len(won), 3)
+        # 10:15 and 11:00 winning first leave no room for a third.
+        self.assertGreaterEqual(len(won), 2)
 
     def test_redis_cli_lines_of_the_guide_work_on_a_live_lock(self):
         lock_id = self.acquire().json["lockId"]
