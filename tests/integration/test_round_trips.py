@@ -70,7 +70,7 @@ class RoundTripTest(unittest.TestCase):
     def tearDownClass(cls):
         cls.stack.stop()
 
-    # ---- helpers -----------------------------------------------------------
+    # ---- shared steps ----------------------------------------------------
 
     def slot(self):
         """A slot no other request of this test class uses."""
