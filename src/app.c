@@ -85,6 +85,7 @@ void app_new_uuid(char *out)
 {
     uuid_t uuid;
 
+    /* libuuid's random (version 4) generator, from the kernel's entropy. */
     uuid_generate_random(uuid);
     uuid_unparse_lower(uuid, out);
 }

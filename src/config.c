@@ -102,6 +102,11 @@ bool config_load(config_t *cfg, config_lookup_fn lookup, char *err,
 {
     memset(cfg, 0, sizeof(*cfg));
 
+    /*
+     * WORKERS 16: measured with script/bench --tune (README, Performance).
+     * A worker spends most of a request waiting on Redis, so more of them
+     * than cores keep Redis busy; 32 measured alike, 64 and 4 slower.
+     */
     if (!read_str(lookup, "REDIS_HOST", "localhost", cfg->redis_host, err,
                   err_len)
         || !read_int(lookup, "REDIS_PORT", 6379, 1, 65535, &cfg->redis_port,
@@ -116,7 +121,7 @@ bool config_load(config_t *cfg, config_lookup_fn lookup, char *err,
                       &cfg->redis_command_timeout_ms, err, err_len)
         || !read_int(lookup, "REDIS_MAX_RETRY_PER_REQUEST", 3, 0, 100,
                      &cfg->redis_max_retry, err, err_len)
-        || !read_int(lookup, "WORKERS", 8, 1, 1024, &cfg->workers, err,
+        || !read_int(lookup, "WORKERS", 16, 1, 1024, &cfg->workers, err,
                      err_len)
         || !read_str(lookup, "REDIS_SENTINELS", "", cfg->redis_sentinels,
                      err, err_len)

@@ -345,8 +345,9 @@ class Stack:
                                " or set SLOTLOCK_BIN" % APP_BIN)
         wrapper = shlex.split(os.environ.get("SLOTLOCK_WRAPPER", ""))
         for name, path in self._instances(instance):
-            self._spawn(name, ["spawn-fcgi", "-n", "-s", path, "-M", "0600",
-                               "--"] + wrapper + [APP_BIN], env=self.env)
+            self._spawn(name, ["spawn-fcgi", "-n", "-b", "1024", "-s", path,
+                               "-M", "0600", "--"] + wrapper + [APP_BIN],
+                        env=self.env)
         if wait:
             self.wait_ready()
 

@@ -46,6 +46,7 @@ START_TEST(defaults_match_the_documented_table)
     ck_assert_str_eq(cfg.admin_token, "");
     ck_assert_str_eq(cfg.redis_master_name, "slotlock");
     ck_assert_int_eq(cfg.booking_min_replicas, 0);
+    ck_assert_int_eq(cfg.workers, 16);
 }
 END_TEST
 
@@ -54,7 +55,7 @@ START_TEST(values_from_the_environment_are_used)
     static const char *const env[] = {
         "REDIS_HOST", "10.0.0.5", "REDIS_PORT", "6380", "LOCK_TTL", "90000",
         "LOCK_REFRESH_INTERVAL", "20000", "ADMIN_TOKEN", "s3cret",
-        "WORKERS", "16", "REDIS_PASSWORD", "", NULL
+        "WORKERS", "12", "REDIS_PASSWORD", "", NULL
     };
     config_t cfg;
     char err[512];
@@ -65,7 +66,7 @@ START_TEST(values_from_the_environment_are_used)
     ck_assert_int_eq(cfg.lock_ttl_ms, 90000);
     ck_assert_int_eq(cfg.lock_refresh_interval_ms, 20000);
     ck_assert_str_eq(cfg.admin_token, "s3cret");
-    ck_assert_int_eq(cfg.workers, 16);
+    ck_assert_int_eq(cfg.workers, 12);
     ck_assert_str_eq(cfg.redis_password, "");
 }
 END_TEST

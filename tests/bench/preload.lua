@@ -1,0 +1,32 @@
+-- preload.lua: a Redis script (not a wrk one) that script/bench --scale runs
+-- with EVAL to fill Redis with live locks quickly, written exactly as
+-- src/scripts/acquire.lua writes them: the lock, its lockId index entry,
+-- the day's start-time index and the live-lock set. Lock i is the slot
+-- that common.lua's slot(n) gives wrk thread tid, with n = floor(i / 2)
+-- and tid = i % 2, so that status.lua can read those days back.
+--
+-- KEYS: the live-lock set.  ARGV: salt, first i, count, ttl ms.
+-- The lock keys are not declared: this runs on one Redis only, for tests.
+local live, salt = KEYS[1], ARGV[1]
+local first, count, ttl = tonumber(ARGV[2]), tonumber(ARGV[3]),
+                          tonumber(ARGV[4])
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+for i = first, first + count - 1 do
+    local n, tid = math.floor(i / 2), i % 2
+    local tenant = 'bench' .. (math.floor(n / 4) % 64)
+    local resource = 'r' .. salt .. '-' .. tid .. '-' .. math.floor(n / 4)
+    local start = string.format('%02d:00', 9 + n % 4)
+    local tag = '{' .. tenant .. '|' .. resource .. '}:2030-01-15'
+    local lock_key = 'booking_lock:' .. tag .. ':' .. start
+    local lock_id = string.format('00000000-0000-4000-8000-%012x', i)
+    redis.call('SET', lock_key, cjson.encode({
+        lockId = lock_id, tenantId = tenant, resourceId = resource,
+        date = '2030-01-15', startTime = start, duration = 60,
+        acquiredAt = now, maxUntil = now + ttl }), 'PX', ttl)
+    redis.call('SET', 'booking_lockid:' .. lock_id, lock_key, 'PX', ttl)
+    redis.call('ZADD', 'booking_locks:' .. tag, (9 + n % 4) * 60, start)
+    redis.call('PEXPIRE', 'booking_locks:' .. tag, ttl)
+    redis.call('ZADD', live, now + ttl, lock_id)
+end
+return count
