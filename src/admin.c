@@ -47,20 +47,10 @@ static bool collect_lock(const char *key, json_t *lock, json_int_t pttl,
 /* Orders locks by resource, date and start time. */
 static int compare_locks(const void *a, const void *b)
 {
-    json_t *x = *(json_t *const *) a;
-    json_t *y = *(json_t *const *) b;
     static const char *const order[] = { "resourceId", "date", "startTime" };
 
-    for (size_t i = 0; i < 3; i++) {
-        const char *sx = json_string_value(json_object_get(x, order[i]));
-        const char *sy = json_string_value(json_object_get(y, order[i]));
-        int c = strcmp(sx ? sx : "", sy ? sy : "");
-
-        if (c != 0) {
-            return c;
-        }
-    }
-    return 0;
+    return app_compare_fields(*(json_t *const *) a, *(json_t *const *) b,
+                              order, sizeof(order) / sizeof(order[0]));
 }
 
 void lock_admin_active(worker_t *w, const http_request_t *req,

@@ -161,6 +161,21 @@ bool app_invalid(json_t *errors, http_response_t *res)
     return true;
 }
 
+int app_compare_fields(json_t *x, json_t *y, const char *const *fields,
+                       size_t count)
+{
+    for (size_t i = 0; i < count; i++) {
+        const char *sx = json_string_value(json_object_get(x, fields[i]));
+        const char *sy = json_string_value(json_object_get(y, fields[i]));
+        int c = strcmp(sx ? sx : "", sy ? sy : "");
+
+        if (c != 0) {
+            return c;
+        }
+    }
+    return 0;
+}
+
 void app_sort(json_t *array, int (*cmp)(const void *, const void *))
 {
     size_t n = json_array_size(array);

@@ -104,6 +104,13 @@ typedef bool (*app_value_fn)(const char *key, json_t *value,
 bool app_scan_values(worker_t *w, const char *pattern, app_value_fn fn,
                      void *arg, http_response_t *res);
 
+/*
+ * Orders two JSON objects by the string values of fields, in turn (a
+ * missing value sorts first); for the comparison functions of app_sort.
+ */
+int app_compare_fields(json_t *x, json_t *y, const char *const *fields,
+                       size_t count);
+
 /* Sorts a JSON array in place with cmp (qsort's comparison of json_t *). */
 void app_sort(json_t *array, int (*cmp)(const void *, const void *));
 

@@ -307,19 +307,11 @@ static bool collect_appointment(const char *key, json_t *stored,
 /* Orders appointments by date, start time, then creation. */
 static int compare_appointments(const void *a, const void *b)
 {
-    json_t *x = *(json_t *const *) a;
-    json_t *y = *(json_t *const *) b;
     static const char *const order[] = { "date", "startTime", "createdAt",
                                          "id" };
 
-    for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
-        int c = strcmp(json_string_value(json_object_get(x, order[i])),
-                       json_string_value(json_object_get(y, order[i])));
-        if (c != 0) {
-            return c;
-        }
-    }
-    return 0;
+    return app_compare_fields(*(json_t *const *) a, *(json_t *const *) b,
+                              order, sizeof(order) / sizeof(order[0]));
 }
 
 void appointment_list(worker_t *w, const http_request_t *req,

@@ -136,16 +136,31 @@ static bool parse_tag(const char **p, slot_t *slot)
     return true;
 }
 
+/*
+ * Reads "<prefix>{tenant|resource}:" at the start of key into slot; returns
+ * what follows, or NULL when key does not start that way.
+ */
+static const char *parse_key_head(const char *key, const char *prefix,
+                                  slot_t *slot)
+{
+    size_t n = strlen(prefix);
+    const char *p;
+
+    if (strncmp(key, prefix, n) != 0) {
+        return NULL;
+    }
+    p = key + n;
+    if (!parse_tag(&p, slot) || *p != ':') {
+        return NULL;
+    }
+    return p + 1;
+}
+
 bool slot_parse_lock_key(const char *key, slot_t *slot)
 {
-    static const char prefix[] = "booking_lock:";
-    const char *p = key;
+    const char *p = parse_key_head(key, "booking_lock:", slot);
 
-    if (strncmp(p, prefix, sizeof(prefix) - 1) != 0) {
-        return false;
-    }
-    p += sizeof(prefix) - 1;
-    if (!parse_tag(&p, slot) || *p++ != ':') {
+    if (p == NULL) {
         return false;
     }
     /* date:HH:MM */
@@ -182,14 +197,9 @@ void slot_appt_key(const slot_t *slot, const char *appt_id, char *buf,
 
 bool slot_parse_appt_key(const char *key, slot_t *slot, char *appt_id)
 {
-    static const char prefix[] = "booking_appt:";
-    const char *p = key;
+    const char *p = parse_key_head(key, "booking_appt:", slot);
 
-    if (strncmp(p, prefix, sizeof(prefix) - 1) != 0) {
-        return false;
-    }
-    p += sizeof(prefix) - 1;
-    if (!parse_tag(&p, slot) || *p++ != ':') {
+    if (p == NULL) {
         return false;
     }
     /* date:<36-char id> */
