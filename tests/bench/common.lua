@@ -57,6 +57,44 @@ function acquire_body(s, ttl)
         s.duration, ttl and (',"ttl":' .. ttl) or "")
 end
 
+-- The acquire-then-something flows: each request either acquires a new
+-- slot or, when an acquire has answered, sends next(lock) for that lock
+-- ({ slot =, lockId = }). wrk does not say which request an answer is for,
+-- so each acquire asks for a ttl of BASE + k and the answer's expiresIn
+-- names the slot k again.
+function acquire_then(next)
+    local BASE = 120000
+    local WRAP = 400000     -- BASE + WRAP stays under LOCK_MAX_HOLD
+    local n = 0
+    local pending = {}
+    local ready = {}
+
+    function request()
+        local lock = table.remove(ready)
+        if lock then
+            return next(lock)
+        end
+        n = n + 1
+        local k = n % WRAP
+        pending[k] = slot(n)
+        return json_post("/api/locks/acquire",
+                         acquire_body(pending[k], BASE + k))
+    end
+
+    function response(status, headers, body)
+        count(status)
+        if status ~= 200 then
+            return
+        end
+        local k = tonumber(body:match('"expiresIn":(%d+)'))
+        local lock_id = body:match('"lockId":"([^"]+)"')
+        if k and lock_id and pending[k - BASE] then
+            ready[#ready + 1] = { slot = pending[k - BASE], lockId = lock_id }
+            pending[k - BASE] = nil
+        end
+    end
+end
+
 function done(summary, latency, requests)
     local by_status = {}
     for _, thread in ipairs(threads) do
