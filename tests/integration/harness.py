@@ -468,6 +468,47 @@ class Stack:
             return _resp_read(f)
 
 
+def wait_until(check, timeout=10.0, pause=0.05):
+    """Calls check until it is true or timeout seconds have passed; returns
+    its last answer as a bool."""
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(pause)
+    return True
+
+
+STOCK_NGINX = "/etc/nginx"
+
+
+def nginx_t_in_stock_conf(site):
+    """Runs nginx -t on a copy of the machine's stock nginx configuration
+    with site dropped into its conf.d/, the stock absolute paths pointed
+    into the copy. Returns (the finished process, the stock nginx.conf
+    text)."""
+    tmp = tempfile.mkdtemp(prefix="slotlock-conf-")
+    try:
+        etc = os.path.join(tmp, "etc")
+        shutil.copytree(STOCK_NGINX, etc, symlinks=True)
+        os.symlink("/usr/lib/nginx/modules", os.path.join(tmp, "modules"))
+        os.makedirs(os.path.join(etc, "conf.d"), exist_ok=True)
+        shutil.copy(site, os.path.join(etc, "conf.d"))
+        conf = os.path.join(etc, "nginx.conf")
+        with open(conf) as f:
+            stock = f.read()
+        with open(conf, "w") as f:
+            f.write(stock.replace("/etc/nginx/", etc + "/")
+                    .replace("/var/log/nginx/", tmp + "/")
+                    .replace("/run/nginx.pid", tmp + "/nginx.pid"))
+        result = subprocess.run(["nginx", "-t", "-p", tmp + "/", "-c", conf,
+                                 "-e", os.path.join(tmp, "error.log")],
+                                capture_output=True, text=True, timeout=60)
+        return result, stock
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 def concurrently(stack, calls, timeout=30.0):
     """Sends requests at the same moment, one thread and one connection
     each, and returns their Responses in order. calls: a list of

@@ -16,7 +16,8 @@ import unittest
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import APP_BIN, Stack, concurrently, free_port  # noqa: E402
+from harness import (APP_BIN, Stack, concurrently, free_port,  # noqa: E402
+                     wait_until)
 
 JSON_TYPE = "application/json; charset=utf-8"
 
@@ -37,14 +38,6 @@ def app_log(stack):
               errors="replace") as f:
         return f.read()
 
-
-def wait_until(check, timeout=10.0):
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.05)
-    return True
 
 
 def backlog(socket_path):

@@ -20,10 +20,10 @@ import unittest
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import APP_BIN, SRCDIR, free_port  # noqa: E402
+from harness import (APP_BIN, SRCDIR, STOCK_NGINX, free_port,  # noqa: E402
+                     nginx_t_in_stock_conf, wait_until)
 
 BUILDDIR = os.path.dirname(os.path.dirname(APP_BIN))
-STOCK_NGINX = "/etc/nginx"
 IN_CI = bool(os.environ.get("CI"))
 
 UNIT = "lib/systemd/system/slotlock.service"
@@ -85,14 +85,6 @@ def www_files():
                 found.append(os.path.relpath(os.path.join(folder, name), root))
     return sorted(found)
 
-
-def wait_until(check, timeout=10.0):
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.05)
-    return True
 
 
 class InstallTest(unittest.TestCase):
@@ -320,27 +312,8 @@ class InstallTest(unittest.TestCase):
     @unittest.skipUnless(os.path.isfile(STOCK_NGINX + "/nginx.conf"),
                          "no stock nginx.conf to include the site in")
     def test_site_passes_nginx_t_inside_the_stock_debian_nginx_conf(self):
-        # A copy of /etc/nginx with the installed site in conf.d/, and the
-        # stock absolute paths pointed into the copy.
-        tmp = tempfile.mkdtemp(prefix="slotlock-site-")
-        self.addCleanup(shutil.rmtree, tmp, True)
-        etc = os.path.join(tmp, "etc")
-        shutil.copytree(STOCK_NGINX, etc, symlinks=True)
-        os.symlink("/usr/lib/nginx/modules", os.path.join(tmp, "modules"))
-        os.makedirs(os.path.join(etc, "conf.d"), exist_ok=True)
-        shutil.copy(self.path(SITE), os.path.join(etc, "conf.d"))
-        conf = os.path.join(etc, "nginx.conf")
-        with open(conf) as f:
-            text = f.read()
-        self.assertIn("include /etc/nginx/conf.d/*.conf;", text)
-        text = (text.replace("/etc/nginx/", etc + "/")
-                .replace("/var/log/nginx/", tmp + "/")
-                .replace("/run/nginx.pid", tmp + "/nginx.pid"))
-        with open(conf, "w") as f:
-            f.write(text)
-        r = subprocess.run(["nginx", "-t", "-p", tmp + "/", "-c", conf,
-                            "-e", os.path.join(tmp, "error.log")],
-                           capture_output=True, text=True, timeout=60)
+        r, stock = nginx_t_in_stock_conf(self.path(SITE))
+        self.assertIn("include /etc/nginx/conf.d/*.conf;", stock)
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertIn("test is successful", r.stderr)
 

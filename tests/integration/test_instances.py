@@ -10,20 +10,12 @@ import unittest
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from bookload import BookingLoad, booked_intervals, overlaps  # noqa: E402
-from harness import Stack  # noqa: E402
+from harness import Stack, wait_until  # noqa: E402
 
 
 def report(text):
     sys.stderr.write("test_instances: %s\n" % text)
 
-
-def wait_until(check, timeout, pause=0.05):
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(pause)
-    return True
 
 
 class InstancesTest(unittest.TestCase):

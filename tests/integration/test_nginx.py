@@ -2,18 +2,15 @@
 the write routes by rate, and answers its own errors in JSON."""
 
 import os
-import shutil
-import subprocess
 import sys
-import tempfile
 import time
 import unittest
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import SRCDIR, Stack, concurrently  # noqa: E402
+from harness import (SRCDIR, STOCK_NGINX, Stack, concurrently,  # noqa: E402
+                     nginx_t_in_stock_conf)
 
-STOCK_CONF_DIR = "/etc/nginx"
 JSON_TYPE = "application/json; charset=utf-8"
 
 
@@ -23,30 +20,11 @@ def acquire_body(i):
 
 
 class ShippedConfTest(unittest.TestCase):
-    @unittest.skipUnless(os.path.isfile(STOCK_CONF_DIR + "/nginx.conf"),
+    @unittest.skipUnless(os.path.isfile(STOCK_NGINX + "/nginx.conf"),
                          "no stock nginx.conf to include it in")
     def test_conf_passes_nginx_t_inside_the_stock_debian_nginx_conf(self):
-        # A copy of /etc/nginx with the file dropped into conf.d/, and the
-        # stock absolute paths pointed into the copy.
-        tmp = tempfile.mkdtemp(prefix="slotlock-conf-")
-        self.addCleanup(shutil.rmtree, tmp, True)
-        etc = os.path.join(tmp, "etc")
-        shutil.copytree(STOCK_CONF_DIR, etc, symlinks=True)
-        os.symlink("/usr/lib/nginx/modules", os.path.join(tmp, "modules"))
-        os.makedirs(os.path.join(etc, "conf.d"), exist_ok=True)
-        shutil.copy(os.path.join(SRCDIR, "nginx", "slotlock.conf"),
-                    os.path.join(etc, "conf.d"))
-        conf = os.path.join(etc, "nginx.conf")
-        with open(conf) as f:
-            text = f.read()
-        text = (text.replace("/etc/nginx/", etc + "/")
-                .replace("/var/log/nginx/", tmp + "/")
-                .replace("/run/nginx.pid", tmp + "/nginx.pid"))
-        with open(conf, "w") as f:
-            f.write(text)
-        r = subprocess.run(["nginx", "-t", "-p", tmp + "/", "-c", conf,
-                            "-e", os.path.join(tmp, "error.log")],
-                           capture_output=True, text=True)
+        r, _ = nginx_t_in_stock_conf(os.path.join(SRCDIR, "nginx",
+                                                  "slotlock.conf"))
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertIn("test is successful", r.stderr)
 
