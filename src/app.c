@@ -206,19 +206,24 @@ const char *app_live_key(const worker_t *w, const slot_keys_t *keys)
     return store_is_cluster(&w->store) ? keys->live : SLOT_LIVE_KEY;
 }
 
-bool app_holder_count(worker_t *w, const char *tenant, const char *holder,
-                      int *count, http_response_t *res)
+bool app_holder_reserve(worker_t *w, const char *tenant, const char *holder,
+                        const char *lock_id, long ttl_ms, bool *reserved,
+                        http_response_t *res)
 {
-    char key[SLOT_KEY_MAX];
+    char key[SLOT_KEY_MAX], ttl[APP_NUM_MAX], max[APP_NUM_MAX];
+    char keep_ms[APP_NUM_MAX];
 
     slot_holder_key(tenant, holder, key, sizeof(key));
+    snprintf(ttl, sizeof(ttl), "%ld", ttl_ms);
+    snprintf(max, sizeof(max), "%d", w->cfg->lock_max_per_holder);
+    snprintf(keep_ms, sizeof(keep_ms), "%ld", w->cfg->lock_max_hold_ms);
     const char *keys[] = { key };
-    const char *args[] = { "count" };
-    json_t *answer = app_script(w, SCRIPT_HOLDER, 1, keys, 1, args, res);
+    const char *args[] = { "reserve", lock_id, ttl, max, keep_ms };
+    json_t *answer = app_script(w, SCRIPT_HOLDER, 1, keys, 5, args, res);
     if (answer == NULL) {
         return false;
     }
-    *count = (int) json_integer_value(json_object_get(answer, "count"));
+    *reserved = json_is_true(json_object_get(answer, "reserved"));
     json_decref(answer);
     return true;
 }

@@ -116,6 +116,15 @@ int app_compare_fields(json_t *x, json_t *y, const char *const *fields,
 void app_sort(json_t *array, int (*cmp)(const void *, const void *));
 
 /*
+ * Redis Cluster: a script sees one slot only, so it cannot tell a lockId
+ * whose lock is on another slot from one with no lock at all. *live says
+ * whether lock_id names a live lock anywhere, found through the lockId
+ * index. False with res filled when the store failed. (locks.c)
+ */
+bool lock_live_anywhere(worker_t *w, const char *lock_id, bool *live,
+                        http_response_t *res);
+
+/*
  * The counters and live-lock set a script on keys' slot updates: the shared
  * ones with one Redis, the resource's own in Redis Cluster.
  */
@@ -124,15 +133,18 @@ const char *app_live_key(const worker_t *w, const slot_keys_t *keys);
 
 /*
  * Redis Cluster keeps the holder index (booking_holder:{tenant}:<holder>)
- * apart from the lock scripts. app_holder_count counts a holder's live
- * locks before an acquire (false with res filled when the store failed).
- * app_holder_index follows a script that added ("add") or removed
- * ("remove") a lock, from its answer (tenantId, holderId, expiresAt); it
- * does nothing with one Redis or for a lock without a holder, and a failure
- * is only logged: the entry then leaves the index when the lock expires.
+ * apart from the lock scripts. app_holder_reserve takes a place in it for
+ * lock_id before the acquire script runs, so that the cap holds even for
+ * concurrent acquires: *reserved is false when the holder is at the cap
+ * (false with res filled when the store failed). app_holder_index follows
+ * a script that renewed ("add") or removed ("remove") a lock, from its
+ * answer (tenantId, holderId, expiresAt); it does nothing with one Redis or
+ * for a lock without a holder, and a failure is only logged: the entry then
+ * leaves the index when the lock would have expired.
  */
-bool app_holder_count(worker_t *w, const char *tenant, const char *holder,
-                      int *count, http_response_t *res);
+bool app_holder_reserve(worker_t *w, const char *tenant, const char *holder,
+                        const char *lock_id, long ttl_ms, bool *reserved,
+                        http_response_t *res);
 void app_holder_index(worker_t *w, json_t *answer, const char *op,
                       const char *lock_id);
 

@@ -298,6 +298,21 @@ void appointment_create(worker_t *w, const http_request_t *req,
         goto done;
     }
 
+    /* A cluster's script saw only this slot: is the lock on another one? */
+    const char *reason = json_string_value(json_object_get(answer, "err"));
+    bool live;
+    if (cluster && with_lock && reason != NULL
+        && strcmp(reason, "lock_expired") == 0)
+    {
+        if (!lock_live_anywhere(w, lock_id, &live, res)) {
+            json_decref(answer);
+            goto done;
+        }
+        if (live) {
+            json_object_set_new(answer, "err", json_string("lock_mismatch"));
+        }
+    }
+
     json_t *err = app_script_error(answer, 409, res);
     if (err != NULL) {
         json_t *remaining = json_object_get(answer, "remainingTTL");

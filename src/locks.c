@@ -201,10 +201,13 @@ static void lock_route(worker_t *w, const http_request_t *req,
 
 /*
  * Redis Cluster: points the lockId index at a lock that acquire created or
- * renewed, until the lock's max hold. Best effort: without it only the
- * routes given nothing but a lockId miss the lock.
+ * renewed, until the lock's max hold, and moves a renewed lock's end in its
+ * holder's index (a new lock's place was reserved before). Best effort:
+ * without the index only the routes given nothing but a lockId miss the
+ * lock.
  */
-static void index_lock(worker_t *w, json_t *answer, const char *lock_key)
+static void index_lock(worker_t *w, json_t *answer, const char *lock_key,
+                       const char *new_lock_id)
 {
     const char *lock_id = json_string_value(json_object_get(answer,
                                                             "lockId"));
@@ -221,7 +224,9 @@ static void index_lock(worker_t *w, json_t *answer, const char *lock_key)
         log_error("worker %d: lockId index of %s: %s", w->id, lock_id,
                   w->store.error);
     }
-    app_holder_index(w, answer, "add", lock_id);
+    if (strcmp(lock_id, new_lock_id) != 0) {
+        app_holder_index(w, answer, "add", lock_id);
+    }
 }
 
 static void acquire(worker_t *w, const lock_request_t *in,
@@ -236,19 +241,22 @@ static void acquire(worker_t *w, const lock_request_t *in,
     char start_min[APP_NUM_MAX], duration[APP_NUM_MAX], ttl_ms[APP_NUM_MAX];
     char max_hold[APP_NUM_MAX], max_per_holder[APP_NUM_MAX];
     char held[APP_NUM_MAX] = "";
-
-    /* A cluster counts the holder's locks apart, on the tenant's slot:
-     * concurrent acquires of one holder may pass the cap by a little. */
-    if (cluster && in->holder != NULL) {
-        int count;
-
-        if (!app_holder_count(w, slot->tenant, in->holder, &count, res)) {
-            return;
-        }
-        snprintf(held, sizeof(held), "%d", count);
-    }
+    bool reserved = false;
 
     app_new_uuid(lock_id);
+    /* A cluster takes the holder's place first, on the tenant's slot. With
+     * none left, the script may still renew the holder's own lock on this
+     * slot, but makes no new one (it is told the holder is at the cap). */
+    if (cluster && in->holder != NULL) {
+        if (!app_holder_reserve(w, slot->tenant, in->holder, lock_id,
+                                in->ttl_ms, &reserved, res))
+        {
+            return;
+        }
+        snprintf(held, sizeof(held), "%d",
+                 reserved ? 0 : cfg->lock_max_per_holder);
+    }
+
     slot_lockid_key(lock_id, lockid_key, sizeof(lockid_key));
     slot_keys(slot, &keys);
     snprintf(start_min, sizeof(start_min), "%d", slot->start_min);
@@ -270,7 +278,16 @@ static void acquire(worker_t *w, const lock_request_t *in,
     json_t *answer = app_script(w, SCRIPT_ACQUIRE, cluster ? 5 : 6,
                                 script_keys, 13, args, res);
     if (answer == NULL) {
-        return;
+        return;     /* a reserved place stays: the lock may have been made */
+    }
+    const char *got = json_string_value(json_object_get(answer, "lockId"));
+    if (reserved && (got == NULL || strcmp(got, lock_id) != 0)) {
+        /* No new lock: the place goes back. */
+        json_t *mine = json_pack("{s:s, s:s}", "tenantId", slot->tenant,
+                                 "holderId", in->holder);
+
+        app_holder_index(w, mine, "remove", lock_id);
+        json_decref(mine);
     }
 
     const char *reason = json_string_value(json_object_get(answer, "err"));
@@ -283,7 +300,7 @@ static void acquire(worker_t *w, const lock_request_t *in,
             json_object_set(err, "remainingTTL", remaining);
         }
     } else {
-        index_lock(w, answer, keys.lock);
+        index_lock(w, answer, keys.lock, lock_id);
         lock_body(w, answer, res);
     }
     json_decref(answer);
@@ -359,6 +376,26 @@ static json_t *lock_script(worker_t *w, const lock_request_t *in,
     return app_script(w, script, t.nkeys, t.keyv, nargs, args, res);
 }
 
+bool lock_live_anywhere(worker_t *w, const char *lock_id, bool *live,
+                        http_response_t *res)
+{
+    lock_request_t by_id;
+
+    memset(&by_id, 0, sizeof(by_id));
+    snprintf(by_id.lock_id, sizeof(by_id.lock_id), "%s", lock_id);
+    slot_lockid_key(lock_id, by_id.lockid_key, sizeof(by_id.lockid_key));
+    by_id.expected = "";
+
+    const char *args[] = { by_id.lock_id };
+    json_t *answer = lock_script(w, &by_id, SCRIPT_LOCK_GET, 1, args, res);
+    if (answer == NULL) {
+        return false;
+    }
+    *live = json_is_true(json_object_get(answer, "ok"));
+    json_decref(answer);
+    return true;
+}
+
 static void verify(worker_t *w, const lock_request_t *in,
                    http_response_t *res)
 {
@@ -372,19 +409,15 @@ static void verify(worker_t *w, const lock_request_t *in,
     /* A cluster's script saw only this slot: is the lockId live elsewhere? */
     const char *reason = json_string_value(json_object_get(answer, "err"));
     if (cluster && reason != NULL && strcmp(reason, "lock_not_found") == 0) {
-        lock_request_t by_id = *in;
-        json_t *elsewhere;
+        bool live;
 
-        by_id.lock_key[0] = '\0';
-        elsewhere = lock_script(w, &by_id, SCRIPT_LOCK_GET, 1, args, res);
-        if (elsewhere == NULL) {
+        if (!lock_live_anywhere(w, in->lock_id, &live, res)) {
             json_decref(answer);
             return;
         }
-        if (json_is_true(json_object_get(elsewhere, "ok"))) {
+        if (live) {
             json_object_set_new(answer, "err", json_string("lock_mismatch"));
         }
-        json_decref(elsewhere);
     }
     json_t *err = app_script_error(answer, 409, res);
     if (err != NULL) {

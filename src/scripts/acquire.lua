@@ -10,7 +10,8 @@
 -- ARGV: lockId, holderId ('' for none), tenantId, resourceId, date,
 --       startTime, start minute, duration, ttl ms, max hold ms,
 --       max locks per holder, lock key prefix of the day, and in Redis
---       Cluster the holder's live locks as the caller counted them.
+--       Cluster the holder's live locks as the caller counted them: 0 when
+--       it reserved a place for this lock, the cap when none was left.
 local lock_key, index_key, booked_key, stats_key, live_key, lockid =
     KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
 local holder = ARGV[2]

@@ -1,15 +1,25 @@
 -- holder: one holder's live locks in Redis Cluster, where the lock scripts
 -- cannot reach them (they live under {tenantId}, not {tenantId|resourceId}).
--- Locks that ran out are dropped first; the answer is how many are left.
+-- Locks that ran out are dropped first.
 -- KEYS: booking_holder:{tenantId}:<holderId>.
--- ARGV: 'count'; or 'add', lockId, expiresAt, ms to keep the set; or
+-- ARGV: 'reserve', lockId, ttl ms, max locks, ms to keep the set: takes a
+--       place for a lock about to be acquired, unless the holder already
+--       has max locks ({"reserved":false});
+--       'add', lockId, expiresAt, ms to keep the set: a lock's new end;
 --       'remove', lockId.
 local now = now_ms()
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
-if ARGV[1] == 'add' then
-    redis.call('ZADD', KEYS[1], tonumber(ARGV[3]), ARGV[2])
-    max_pexpire(KEYS[1], tonumber(ARGV[4]))
-elseif ARGV[1] == 'remove' then
-    redis.call('ZREM', KEYS[1], ARGV[2])
+local key, op, lock_id = KEYS[1], ARGV[1], ARGV[2]
+redis.call('ZREMRANGEBYSCORE', key, '-inf', now)
+if op == 'reserve' then
+    if redis.call('ZCARD', key) >= tonumber(ARGV[4]) then
+        return cjson.encode({ ok = true, reserved = false })
+    end
+    redis.call('ZADD', key, now + tonumber(ARGV[3]), lock_id)
+    max_pexpire(key, tonumber(ARGV[5]))
+    return cjson.encode({ ok = true, reserved = true })
+elseif op == 'add' then
+    redis.call('ZADD', key, 'XX', tonumber(ARGV[3]), lock_id)
+elseif op == 'remove' then
+    redis.call('ZREM', key, lock_id)
 end
-return cjson.encode({ ok = true, count = redis.call('ZCARD', KEYS[1]) })
+return cjson.encode({ ok = true })
