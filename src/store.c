@@ -385,13 +385,14 @@ static redisReply *cluster_command(store_t *st, int slot, int node,
             if (c != NULL) {
                 drop(st, &cl->node[node].ctx, argv[0]);
             }
-            if (st->timed_out || slot < 0 || ++failures > cfg->redis_max_retry)
-            {
+            if (st->timed_out || ++failures > cfg->redis_max_retry) {
                 return NULL;
             }
             /* The primary may have failed over: ask where the slot is. */
             asking = false;
-            refresh_map(st);
+            if (slot >= 0) {
+                refresh_map(st);
+            }
             continue;
         }
         if (r->type == REDIS_REPLY_ERROR) {
