@@ -385,8 +385,9 @@ class AppDiesMidBookingTest(BookingRetryCase):
         retry with the same lockId gets it (200), not a second one."""
         stack = self.stack
         lock_id = self.held_lock()
-        redis_pid = stack.pid("redis")
-        os.kill(redis_pid, signal.SIGSTOP)
+        redis_pids = stack.redis_pids()
+        for pid in redis_pids:
+            os.kill(pid, signal.SIGSTOP)
         try:
             answer = []
             t = threading.Thread(target=lambda: answer.append(
@@ -396,7 +397,8 @@ class AppDiesMidBookingTest(BookingRetryCase):
             stack.kill_app(signal.SIGKILL)
             t.join()
         finally:
-            os.kill(redis_pid, signal.SIGCONT)
+            for pid in redis_pids:
+                os.kill(pid, signal.SIGCONT)
         self.assertEqual(answer[0].status, 502, answer[0].text)
         stack.start_app()
         self.assertBookedOnce(lock_id, 200)
