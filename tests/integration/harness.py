@@ -559,6 +559,17 @@ class Stack:
         for name in self.redis_names:
             self._kill(name, sig)
 
+    def forget_redis_node(self, port):
+        """Stops the node on port (if it still runs) and leaves it out of
+        the cluster's nodes from now on: for a node removed from the
+        cluster (redis-cli --cluster del-node)."""
+        name = self.redis_name_of(port)
+        self._kill(name)
+        i = self.redis_ports.index(port)
+        for nodes in (self.redis_names, self.redis_ports, self.redis_configs):
+            del nodes[i]
+        self._slot_map = None
+
     def redis_pids(self):
         """The pids of the Redis processes running now (one, or every node
         of the cluster)."""
