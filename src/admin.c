@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "app.h"
+#include "log.h"
 #include "validate.h"
 
 #define ACTIVE_LIMIT_DEFAULT 100
@@ -119,16 +120,20 @@ void lock_admin_force_release(worker_t *w, const http_request_t *req,
         slot_keys_t keys;
 
         slot_keys(&slot, &keys);
-        const char *script_keys[] = { keys.lock, SLOT_LIVE_KEY,
-                                      SLOT_STATS_KEY };
+        const char *script_keys[] = { keys.lock, app_live_key(w, &keys),
+                                      app_stats_key(w, &keys) };
+        const char *args[] = { store_is_cluster(&w->store) ? "" : "1" };
         json_t *answer = app_script(w, SCRIPT_FORCE_RELEASE, 3, script_keys,
-                                    0, NULL, res);
+                                    1, args, res);
         if (answer != NULL) {
             json_t *err = app_script_error(answer, 404, res);
 
             if (err != NULL) {
                 json_object_set_new(err, "released", json_false());
             } else {
+                app_holder_index(w, answer, "remove",
+                                 json_string_value(json_object_get(answer,
+                                                                   "lockId")));
                 json_object_set_new(http_ok(res, 200), "released",
                                     json_true());
             }
@@ -137,6 +142,67 @@ void lock_admin_force_release(worker_t *w, const http_request_t *req,
     }
     json_decref(errors);
     json_decref(body);
+}
+
+/* What cluster_stats adds up while it scans. */
+typedef struct stats_scan_s {
+    worker_t *w;
+    json_t *sum;
+    bool failed;
+} stats_scan_t;
+
+#define STATS_PREFIX "booking_stats:"
+
+/* Runs metrics.lua on each resource's counters and adds them up. */
+static bool add_stats(const char **keys, int count, void *arg)
+{
+    stats_scan_t *scan = arg;
+
+    for (int i = 0; i < count && !scan->failed; i++) {
+        char live[SLOT_KEY_MAX];
+        const char *key;
+        json_t *value, *answer = NULL;
+
+        snprintf(live, sizeof(live), "booking_live:%s",
+                 keys[i] + strlen(STATS_PREFIX));
+        const char *script_keys[] = { keys[i], live };
+        if (store_script(&scan->w->store, SCRIPT_METRICS, 2, script_keys, 0,
+                         NULL, &answer) != STORE_OK)
+        {
+            scan->failed = true;
+            break;
+        }
+        json_object_foreach(json_object_get(answer, "stats"), key, value) {
+            json_int_t had = json_integer_value(json_object_get(scan->sum,
+                                                                key));
+
+            json_object_set_new(scan->sum, key, json_integer(
+                                    had + json_integer_value(value)));
+        }
+        json_decref(answer);
+    }
+    return !scan->failed;
+}
+
+/*
+ * Redis Cluster keeps each resource's counters beside its locks
+ * (booking_stats:{t|r}, booking_live:{t|r}): the metrics route adds them up
+ * over every primary. The answer has metrics.lua's shape; NULL when the
+ * store failed.
+ */
+static json_t *cluster_stats(worker_t *w)
+{
+    stats_scan_t scan = { w, json_object(), false };
+
+    json_object_set_new(scan.sum, "activeLocks", json_integer(0));
+    if (store_scan(&w->store, STATS_PREFIX "*", add_stats, &scan)
+        != STORE_OK || scan.failed)
+    {
+        log_error("worker %d: metrics: %s", w->id, w->store.error);
+        json_decref(scan.sum);
+        return NULL;
+    }
+    return json_pack("{s:b, s:o}", "ok", 1, "stats", scan.sum);
 }
 
 /* True when the client asked for the Prometheus text format. */
@@ -171,9 +237,14 @@ void lock_metrics(worker_t *w, const http_request_t *req,
     }
 
     /* Redis down: still answer, with redisConnected false. */
-    const char *keys[] = { SLOT_STATS_KEY, SLOT_LIVE_KEY };
     json_t *answer = NULL;
-    store_script(&w->store, SCRIPT_METRICS, 2, keys, 0, NULL, &answer);
+    if (store_is_cluster(&w->store)) {
+        answer = cluster_stats(w);
+    } else {
+        const char *keys[] = { SLOT_STATS_KEY, SLOT_LIVE_KEY };
+
+        store_script(&w->store, SCRIPT_METRICS, 2, keys, 0, NULL, &answer);
+    }
     json_t *stats = json_object_get(answer, "stats");
     time_t now = time(NULL);
 

@@ -8,6 +8,7 @@
 #include <uuid/uuid.h>
 
 #include "auth.h"
+#include "keyslot.h"
 #include "log.h"
 
 static const handler_fn handlers[ROUTE_COUNT] = {
@@ -195,6 +196,61 @@ void app_sort(json_t *array, int (*cmp)(const void *, const void *))
     free(items);
 }
 
+const char *app_stats_key(const worker_t *w, const slot_keys_t *keys)
+{
+    return store_is_cluster(&w->store) ? keys->stats : SLOT_STATS_KEY;
+}
+
+const char *app_live_key(const worker_t *w, const slot_keys_t *keys)
+{
+    return store_is_cluster(&w->store) ? keys->live : SLOT_LIVE_KEY;
+}
+
+bool app_holder_count(worker_t *w, const char *tenant, const char *holder,
+                      int *count, http_response_t *res)
+{
+    char key[SLOT_KEY_MAX];
+
+    slot_holder_key(tenant, holder, key, sizeof(key));
+    const char *keys[] = { key };
+    const char *args[] = { "count" };
+    json_t *answer = app_script(w, SCRIPT_HOLDER, 1, keys, 1, args, res);
+    if (answer == NULL) {
+        return false;
+    }
+    *count = (int) json_integer_value(json_object_get(answer, "count"));
+    json_decref(answer);
+    return true;
+}
+
+void app_holder_index(worker_t *w, json_t *answer, const char *op,
+                      const char *lock_id)
+{
+    const char *tenant = json_string_value(json_object_get(answer,
+                                                           "tenantId"));
+    const char *holder = json_string_value(json_object_get(answer,
+                                                           "holderId"));
+    char key[SLOT_KEY_MAX], expires_at[APP_NUM_MAX], keep_ms[APP_NUM_MAX];
+
+    if (!store_is_cluster(&w->store) || tenant == NULL || holder == NULL) {
+        return;
+    }
+    slot_holder_key(tenant, holder, key, sizeof(key));
+    snprintf(expires_at, sizeof(expires_at), "%" JSON_INTEGER_FORMAT,
+             json_integer_value(json_object_get(answer, "expiresAt")));
+    snprintf(keep_ms, sizeof(keep_ms), "%ld", w->cfg->lock_max_hold_ms);
+    const char *keys[] = { key };
+    const char *args[] = { op, lock_id, expires_at, keep_ms };
+    json_t *done = NULL;
+    if (store_script(&w->store, SCRIPT_HOLDER, 1, keys, 4, args, &done)
+        != STORE_OK)
+    {
+        log_error("worker %d: holder index %s of lock %s: %s", w->id, op,
+                  lock_id, w->store.error);
+    }
+    json_decref(done);
+}
+
 /* The state app_scan_values hands to store_scan. */
 typedef struct value_scan_s {
     worker_t *w;
@@ -204,9 +260,9 @@ typedef struct value_scan_s {
     bool failed;
 } value_scan_t;
 
-static bool read_batch(const char *const *keys, int count, void *arg)
+/* Reads count keys that share one hash slot, and hands each value on. */
+static bool read_keys(value_scan_t *scan, const char *const *keys, int count)
 {
-    value_scan_t *scan = arg;
     json_t *answer = app_script(scan->w, SCRIPT_READ_KEYS, count, keys, 0,
                                 NULL, scan->res);
     bool more = true;
@@ -232,6 +288,39 @@ static bool read_batch(const char *const *keys, int count, void *arg)
         json_decref(value);
     }
     json_decref(answer);
+    return more;
+}
+
+static int compare_slots(const void *a, const void *b)
+{
+    const char *x = *(const char *const *) a, *y = *(const char *const *) b;
+    unsigned sx = keyslot(x, strlen(x)), sy = keyslot(y, strlen(y));
+
+    return sx < sy ? -1 : sx > sy;
+}
+
+/*
+ * One SCAN batch. With one Redis it is read with one script call; in a
+ * cluster a script may only touch one slot, so the batch is sorted by slot
+ * and read one run of same-slot keys at a time.
+ */
+static bool read_batch(const char **keys, int count, void *arg)
+{
+    value_scan_t *scan = arg;
+
+    if (!store_is_cluster(&scan->w->store)) {
+        return read_keys(scan, keys, count);
+    }
+    qsort(keys, (size_t) count, sizeof(*keys), compare_slots);
+    bool more = true;
+    for (int i = 0, j; more && i < count; i = j) {
+        unsigned slot = keyslot(keys[i], strlen(keys[i]));
+
+        for (j = i + 1; j < count && keyslot(keys[j], strlen(keys[j]))
+                                     == slot; j++) {
+        }
+        more = read_keys(scan, keys + i, j - i);
+    }
     return more;
 }
 

@@ -10,6 +10,7 @@
 #include "http.h"
 #include "metrics.h"
 #include "router.h"
+#include "slot.h"
 #include "store.h"
 
 /* Room for a number written as a script argument. */
@@ -113,6 +114,27 @@ int app_compare_fields(json_t *x, json_t *y, const char *const *fields,
 
 /* Sorts a JSON array in place with cmp (qsort's comparison of json_t *). */
 void app_sort(json_t *array, int (*cmp)(const void *, const void *));
+
+/*
+ * The counters and live-lock set a script on keys' slot updates: the shared
+ * ones with one Redis, the resource's own in Redis Cluster.
+ */
+const char *app_stats_key(const worker_t *w, const slot_keys_t *keys);
+const char *app_live_key(const worker_t *w, const slot_keys_t *keys);
+
+/*
+ * Redis Cluster keeps the holder index (booking_holder:{tenant}:<holder>)
+ * apart from the lock scripts. app_holder_count counts a holder's live
+ * locks before an acquire (false with res filled when the store failed).
+ * app_holder_index follows a script that added ("add") or removed
+ * ("remove") a lock, from its answer (tenantId, holderId, expiresAt); it
+ * does nothing with one Redis or for a lock without a holder, and a failure
+ * is only logged: the entry then leaves the index when the lock expires.
+ */
+bool app_holder_count(worker_t *w, const char *tenant, const char *holder,
+                      int *count, http_response_t *res);
+void app_holder_index(worker_t *w, json_t *answer, const char *op,
+                      const char *lock_id);
 
 /* Answers 400 validation_error when errors is not empty; true if it did. */
 bool app_invalid(json_t *errors, http_response_t *res);

@@ -163,11 +163,31 @@ bool config_load(config_t *cfg, config_lookup_fn lookup, char *err,
                  "comma-separated list of host:port");
         return false;
     }
-    /* Recognised, checked, but not served by this version: say so. */
-    if (cfg->redis_cluster_nodes[0] != '\0') {
-        snprintf(err, err_len, "REDIS_CLUSTER_NODES: Cluster mode is not "
-                 "supported by this version");
+    if (cfg->redis_cluster_nodes[0] != '\0'
+        && cfg->redis_sentinels[0] != '\0')
+    {
+        snprintf(err, err_len, "REDIS_CLUSTER_NODES and REDIS_SENTINELS: "
+                 "set one of them, not both");
+        return false;
+    }
+    if (cfg->redis_cluster_nodes[0] != '\0' && cfg->redis_db != 0) {
+        snprintf(err, err_len, "REDIS_DB: Redis Cluster has only database 0");
         return false;
     }
     return true;
+}
+
+const char *config_next_host_port(const char *p, char *host, size_t host_len,
+                                  int *port)
+{
+    if (*p == '\0') {
+        return NULL;
+    }
+    const char *comma = strchr(p, ',');
+    size_t len = comma ? (size_t) (comma - p) : strlen(p);
+    const char *colon = memchr(p, ':', len);
+
+    snprintf(host, host_len, "%.*s", (int) (colon - p), p);
+    *port = atoi(colon + 1);
+    return p + len + (comma ? 1 : 0);
 }

@@ -47,4 +47,12 @@ typedef const char *(*config_lookup_fn)(const char *name);
 bool config_load(config_t *cfg, config_lookup_fn lookup, char *err,
                  size_t err_len);
 
+/*
+ * Walks a host:port list that config_load has checked: copies the item at p
+ * into host and *port and returns where the next one starts, or NULL at the
+ * end of the list.
+ */
+const char *config_next_host_port(const char *p, char *host, size_t host_len,
+                                  int *port);
+
 #endif

@@ -10,6 +10,7 @@
 
 #include "app.h"
 #include "locks.h"
+#include "log.h"
 
 
 /* ---------------------------------------------------------------------
@@ -198,16 +199,54 @@ static void lock_route(worker_t *w, const http_request_t *req,
     json_decref(body);
 }
 
+/*
+ * Redis Cluster: points the lockId index at a lock that acquire created or
+ * renewed, until the lock's max hold. Best effort: without it only the
+ * routes given nothing but a lockId miss the lock.
+ */
+static void index_lock(worker_t *w, json_t *answer, const char *lock_key)
+{
+    const char *lock_id = json_string_value(json_object_get(answer,
+                                                            "lockId"));
+    char lockid_key[SLOT_KEY_MAX];
+
+    if (!store_is_cluster(&w->store) || lock_id == NULL) {
+        return;
+    }
+    slot_lockid_key(lock_id, lockid_key, sizeof(lockid_key));
+    if (store_set(&w->store, lockid_key, lock_key,
+                  json_integer_value(json_object_get(answer, "maxUntil")))
+        != STORE_OK)
+    {
+        log_error("worker %d: lockId index of %s: %s", w->id, lock_id,
+                  w->store.error);
+    }
+    app_holder_index(w, answer, "add", lock_id);
+}
+
 static void acquire(worker_t *w, const lock_request_t *in,
                     http_response_t *res)
 {
     const config_t *cfg = w->cfg;
     const slot_t *slot = &in->slot;
+    const bool cluster = store_is_cluster(&w->store);
     char lock_id[VALIDATE_UUID_LEN + 1];
     char lockid_key[SLOT_KEY_MAX];
     slot_keys_t keys;
     char start_min[APP_NUM_MAX], duration[APP_NUM_MAX], ttl_ms[APP_NUM_MAX];
     char max_hold[APP_NUM_MAX], max_per_holder[APP_NUM_MAX];
+    char held[APP_NUM_MAX] = "";
+
+    /* A cluster counts the holder's locks apart, on the tenant's slot:
+     * concurrent acquires of one holder may pass the cap by a little. */
+    if (cluster && in->holder != NULL) {
+        int count;
+
+        if (!app_holder_count(w, slot->tenant, in->holder, &count, res)) {
+            return;
+        }
+        snprintf(held, sizeof(held), "%d", count);
+    }
 
     app_new_uuid(lock_id);
     slot_lockid_key(lock_id, lockid_key, sizeof(lockid_key));
@@ -220,16 +259,16 @@ static void acquire(worker_t *w, const lock_request_t *in,
              cfg->lock_max_per_holder);
 
     const char *script_keys[] = {
-        keys.lock, keys.lock_index, keys.booked, lockid_key, SLOT_STATS_KEY,
-        SLOT_LIVE_KEY
+        keys.lock, keys.lock_index, keys.booked, app_stats_key(w, &keys),
+        app_live_key(w, &keys), lockid_key
     };
     const char *args[] = {
         lock_id, in->holder ? in->holder : "", slot->tenant, slot->resource,
         slot->date, slot->start, start_min, duration, ttl_ms, max_hold,
-        max_per_holder, keys.lock_prefix
+        max_per_holder, keys.lock_prefix, held
     };
-    json_t *answer = app_script(w, SCRIPT_ACQUIRE, 6, script_keys, 12, args,
-                                res);
+    json_t *answer = app_script(w, SCRIPT_ACQUIRE, cluster ? 5 : 6,
+                                script_keys, 13, args, res);
     if (answer == NULL) {
         return;
     }
@@ -244,20 +283,108 @@ static void acquire(worker_t *w, const lock_request_t *in,
             json_object_set(err, "remainingTTL", remaining);
         }
     } else {
+        index_lock(w, answer, keys.lock);
         lock_body(w, answer, res);
     }
     json_decref(answer);
 }
 
+/*
+ * The keys a script on an existing lock works on. With one Redis a lock
+ * named only by its lockId is found by the script itself (lock ''); in a
+ * cluster the lockId index is read first, so that the script can be sent to
+ * the lock's slot. found is false when the index knows no such lockId.
+ */
+typedef struct lock_target_s {
+    char lock[SLOT_KEY_MAX];
+    slot_keys_t keys;           /* of the lock's slot, when known */
+    const char *keyv[4];        /* lock, live set, stats, lockId index */
+    int nkeys;
+    bool found;
+} lock_target_t;
+
+static bool lock_target(worker_t *w, const lock_request_t *in,
+                        lock_target_t *t, http_response_t *res)
+{
+    const bool cluster = store_is_cluster(&w->store);
+    slot_t slot;
+
+    memset(t, 0, sizeof(*t));
+    t->found = true;
+    snprintf(t->lock, sizeof(t->lock), "%s", in->lock_key);
+    if (cluster && t->lock[0] == '\0') {
+        char *key;
+        store_status_t st = store_get(&w->store, in->lockid_key, &key);
+
+        if (st != STORE_OK) {
+            app_store_failure(w, st, res);
+            return false;
+        }
+        t->found = key != NULL && strlen(key) < sizeof(t->lock);
+        if (t->found) {
+            strcpy(t->lock, key);
+        }
+        free(key);
+    }
+    if (t->lock[0] != '\0' && slot_parse_lock_key(t->lock, &slot)) {
+        slot_keys(&slot, &t->keys);
+    } else if (cluster) {
+        t->found = false;       /* an index entry we did not write */
+    }
+    t->keyv[0] = t->lock;
+    t->keyv[1] = app_live_key(w, &t->keys);
+    t->keyv[2] = app_stats_key(w, &t->keys);
+    t->keyv[3] = in->lockid_key;
+    t->nkeys = cluster ? 3 : 4;
+    return true;
+}
+
+/*
+ * Runs script on the lock in names, with args; a lockId no index knows is
+ * answered lock_not_found without a script. NULL with res filled when the
+ * store failed.
+ */
+static json_t *lock_script(worker_t *w, const lock_request_t *in,
+                           script_id_t script, int nargs,
+                           const char *const *args, http_response_t *res)
+{
+    lock_target_t t;
+
+    if (!lock_target(w, in, &t, res)) {
+        return NULL;
+    }
+    if (!t.found) {
+        return json_pack("{s:s}", "err", "lock_not_found");
+    }
+    return app_script(w, script, t.nkeys, t.keyv, nargs, args, res);
+}
+
 static void verify(worker_t *w, const lock_request_t *in,
                    http_response_t *res)
 {
-    const char *keys[] = { in->lock_key, in->lockid_key };
+    const bool cluster = store_is_cluster(&w->store);
     const char *args[] = { in->lock_id, in->expected };
-    json_t *answer = app_script(w, SCRIPT_VERIFY, 2, keys, 2, args, res);
+    json_t *answer = lock_script(w, in, SCRIPT_VERIFY, 2, args, res);
 
     if (answer == NULL) {
         return;
+    }
+    /* A cluster's script saw only this slot: is the lockId live elsewhere? */
+    const char *reason = json_string_value(json_object_get(answer, "err"));
+    if (cluster && reason != NULL && strcmp(reason, "lock_not_found") == 0) {
+        lock_request_t by_id = *in;
+        json_t *elsewhere;
+
+        by_id.lock_key[0] = '\0';
+        elsewhere = lock_script(w, &by_id, SCRIPT_LOCK_GET, 1, args, res);
+        if (elsewhere == NULL) {
+            json_decref(answer);
+            return;
+        }
+        if (json_is_true(json_object_get(elsewhere, "ok"))) {
+            json_object_set_new(answer, "err", json_string("lock_mismatch"));
+        }
+        json_decref(elsewhere);
     }
     json_t *err = app_script_error(answer, 409, res);
     if (err != NULL) {
@@ -277,10 +404,8 @@ static void refresh(worker_t *w, const lock_request_t *in,
     char ttl_ms[APP_NUM_MAX];
 
     snprintf(ttl_ms, sizeof(ttl_ms), "%ld", in->ttl_ms);
-    const char *keys[] = { in->lock_key, in->lockid_key, SLOT_LIVE_KEY,
-                           SLOT_STATS_KEY };
     const char *args[] = { in->lock_id, ttl_ms, in->expected };
-    json_t *answer = app_script(w, SCRIPT_REFRESH, 4, keys, 3, args, res);
+    json_t *answer = lock_script(w, in, SCRIPT_REFRESH, 3, args, res);
     if (answer == NULL) {
         return;
     }
@@ -290,6 +415,7 @@ static void refresh(worker_t *w, const lock_request_t *in,
     if (err != NULL) {
         json_object_set_new(err, "refreshed", json_false());
     } else {
+        app_holder_index(w, answer, "add", in->lock_id);
         json_t *ok = lock_body(w, answer, res);
         json_object_set_new(ok, "refreshed", json_true());
     }
@@ -299,10 +425,8 @@ static void refresh(worker_t *w, const lock_request_t *in,
 static void release(worker_t *w, const lock_request_t *in,
                     http_response_t *res)
 {
-    const char *keys[] = { in->lock_key, in->lockid_key, SLOT_LIVE_KEY,
-                           SLOT_STATS_KEY };
     const char *args[] = { in->lock_id, in->expected };
-    json_t *answer = app_script(w, SCRIPT_RELEASE, 4, keys, 2, args, res);
+    json_t *answer = lock_script(w, in, SCRIPT_RELEASE, 2, args, res);
 
     if (answer == NULL) {
         return;
@@ -311,6 +435,7 @@ static void release(worker_t *w, const lock_request_t *in,
     if (err != NULL) {
         json_object_set_new(err, "released", json_false());
     } else {
+        app_holder_index(w, answer, "remove", in->lock_id);
         json_object_set_new(http_ok(res, 200), "released", json_true());
     }
     json_decref(answer);
@@ -322,9 +447,8 @@ static void get(worker_t *w, const lock_request_t *in, http_response_t *res)
         "lockId", "tenantId", "resourceId", "date", "startTime",
         "duration", "expiresIn", "expiresAt", "serverTime"
     };
-    const char *keys[] = { in->lockid_key };
     const char *args[] = { in->lock_id };
-    json_t *answer = app_script(w, SCRIPT_LOCK_GET, 1, keys, 1, args, res);
+    json_t *answer = lock_script(w, in, SCRIPT_LOCK_GET, 1, args, res);
 
     if (answer == NULL) {
         return;

@@ -130,7 +130,10 @@ int main(void)
         workers[i].id = i;
         workers[i].cfg = &cfg;
         workers[i].metrics = &metrics;
-        store_init(&workers[i].store, &cfg);
+        if (!store_init(&workers[i].store, &cfg, &metrics.redirects)) {
+            log_error("cannot start worker %d: out of memory", i);
+            break;
+        }
         if (pthread_create(&threads[i], NULL, worker_main, &workers[i])
             != 0)
         {
@@ -147,6 +150,10 @@ int main(void)
                  "sentinels %s, bookings wait for %d replicas", started,
                  cfg.redis_master_name, cfg.redis_sentinels,
                  cfg.booking_min_replicas);
+    } else if (cfg.redis_cluster_nodes[0] != '\0') {
+        log_info("slotlock started: %d workers, Redis Cluster seeds %s, "
+                 "bookings wait for %d replicas", started,
+                 cfg.redis_cluster_nodes, cfg.booking_min_replicas);
     } else {
         log_info("slotlock started: %d workers, redis %s:%d", started,
                  cfg.redis_host, cfg.redis_port);

@@ -196,6 +196,14 @@ char *metrics_prometheus(metrics_t *m, json_t *stats, time_t now)
            s.redis_connected ? 1 : 0);
     metric(&t, "uptime_seconds", "gauge", "Seconds since start.",
            (double) s.uptime_s);
+    text_add(&t, "# HELP slotlock_redis_redirects_total Redis Cluster "
+             "redirections followed (MOVED, ASK) and TRYAGAIN waits.\n"
+             "# TYPE slotlock_redis_redirects_total counter\n"
+             "slotlock_redis_redirects_total{kind=\"moved\"} %lu\n"
+             "slotlock_redis_redirects_total{kind=\"ask\"} %lu\n"
+             "slotlock_redis_redirects_total{kind=\"tryagain\"} %lu\n",
+             atomic_load(&m->redirects.moved), atomic_load(&m->redirects.ask),
+             atomic_load(&m->redirects.tryagain));
 
     text_add(&t, "# HELP slotlock_request_duration_seconds "
              "Request latency by route.\n"

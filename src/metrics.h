@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "router.h"
+#include "store.h"
 
 #define METRICS_BUCKETS 12
 
@@ -32,6 +33,7 @@ typedef struct metrics_s {
     atomic_ulong requests_total;
     atomic_ulong request_errors;            /* 5xx answers */
     metrics_route_t routes[ROUTE_COUNT];
+    store_redirects_t redirects;            /* Cluster mode */
     time_t started;
 } metrics_t;
 

@@ -18,6 +18,7 @@ typedef enum script_id_e {
     SCRIPT_CANCEL,
     SCRIPT_METRICS,
     SCRIPT_READ_KEYS,
+    SCRIPT_HOLDER,
     SCRIPT_COUNT
 } script_id_t;
 

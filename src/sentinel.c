@@ -112,24 +112,19 @@ static bool ask_sentinel(const config_t *cfg, const char *sentinel_host,
 bool sentinel_primary(const config_t *cfg, char *host, size_t host_len,
                       int *port, char *err, size_t err_len)
 {
-    /* config.c has checked the list: host:port items, commas between. */
-    const char *p = cfg->redis_sentinels;
+    char sentinel_host[CONFIG_STR_MAX];
+    int sentinel_port;
 
     snprintf(err, err_len, "REDIS_SENTINELS is empty");
-    while (*p != '\0') {
-        const char *comma = strchr(p, ',');
-        size_t len = comma ? (size_t) (comma - p) : strlen(p);
-        const char *colon = memchr(p, ':', len);
-        char sentinel_host[CONFIG_STR_MAX];
-
-        snprintf(sentinel_host, sizeof(sentinel_host), "%.*s",
-                 (int) (colon - p), p);
-        if (ask_sentinel(cfg, sentinel_host, atoi(colon + 1), host,
-                         host_len, port, err, err_len))
+    for (const char *p = cfg->redis_sentinels;
+         (p = config_next_host_port(p, sentinel_host, sizeof(sentinel_host),
+                                    &sentinel_port)) != NULL;)
+    {
+        if (ask_sentinel(cfg, sentinel_host, sentinel_port, host, host_len,
+                         port, err, err_len))
         {
             return true;
         }
-        p += len + (comma ? 1 : 0);
     }
     return false;
 }

@@ -104,6 +104,10 @@ void slot_keys(const slot_t *slot, slot_keys_t *keys)
     snprintf(keys->lock_prefix, sizeof(keys->lock_prefix),
              "booking_lock:{%s|%s}:%s:",
              slot->tenant, slot->resource, slot->date);
+    snprintf(keys->stats, sizeof(keys->stats), "booking_stats:{%s|%s}",
+             slot->tenant, slot->resource);
+    snprintf(keys->live, sizeof(keys->live), "booking_live:{%s|%s}",
+             slot->tenant, slot->resource);
 }
 
 /*
@@ -219,4 +223,10 @@ bool slot_parse_appt_key(const char *key, slot_t *slot, char *appt_id)
 void slot_apptid_key(const char *appt_id, char *buf, size_t len)
 {
     snprintf(buf, len, "booking_apptid:%s", appt_id);
+}
+
+void slot_holder_key(const char *tenant, const char *holder, char *buf,
+                     size_t len)
+{
+    snprintf(buf, len, "booking_holder:{%s}:%s", tenant, holder);
 }

@@ -15,7 +15,7 @@
 #define SLOT_KEY_MAX 256        /* longest key we build, with room to spare */
 #define SLOT_MINUTES_PER_DAY 1440
 
-/* Keys shared by every resource. */
+/* Keys shared by every resource, with one Redis. */
 #define SLOT_STATS_KEY "slotlock:stats"
 #define SLOT_LIVE_KEY "slotlock:live"
 
@@ -34,6 +34,10 @@ typedef struct slot_keys_s {
     char lock_index[SLOT_KEY_MAX];  /* booking_locks:{t|r}:date (zset) */
     char booked[SLOT_KEY_MAX];      /* booking_booked:{t|r}:date (zset) */
     char lock_prefix[SLOT_KEY_MAX]; /* booking_lock:{t|r}:date: */
+    /* In Redis Cluster, the resource's own counters and live-lock set
+     * stand in for SLOT_STATS_KEY and SLOT_LIVE_KEY. */
+    char stats[SLOT_KEY_MAX];       /* booking_stats:{t|r} (hash) */
+    char live[SLOT_KEY_MAX];        /* booking_live:{t|r} (zset) */
 } slot_keys_t;
 
 /* Parses "YYYY-MM-DD"; true when it is a real Gregorian date. */
@@ -79,5 +83,9 @@ bool slot_parse_appt_key(const char *key, slot_t *slot, char *appt_id);
 
 /* booking_apptid:<id>: the index from an appointment id to its record. */
 void slot_apptid_key(const char *appt_id, char *buf, size_t len);
+
+/* booking_holder:{t}:<holderId>: a holder's live locks in one tenant. */
+void slot_holder_key(const char *tenant, const char *holder, char *buf,
+                     size_t len);
 
 #endif

@@ -5,12 +5,13 @@
 -- ZREM goes on to store a new lock past maxmemory. allow-cross-slot-keys
 -- keeps what scripts without the line may do.
 -- acquire: hold [start, start+duration) for one tenant, resource and date.
--- KEYS: lock, day lock index, day bookings, lockId index of the new lock,
---       stats, live-lock set.
+-- KEYS: lock, day lock index, day bookings, stats, live-lock set, and with
+--       one Redis the lockId index of the new lock.
 -- ARGV: lockId, holderId ('' for none), tenantId, resourceId, date,
 --       startTime, start minute, duration, ttl ms, max hold ms,
---       max locks per holder, lock key prefix of the day.
-local lock_key, index_key, booked_key, lockid, stats_key, live_key =
+--       max locks per holder, lock key prefix of the day, and in Redis
+--       Cluster the holder's live locks as the caller counted them.
+local lock_key, index_key, booked_key, stats_key, live_key, lockid =
     KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
 local holder = ARGV[2]
 local s, d = tonumber(ARGV[7]), tonumber(ARGV[8])
@@ -34,10 +35,10 @@ if held then
        and lock.duration == d then
         -- The same holder again: a refresh, capped by the first acquire.
         local expires_at = math.min(now + ttl, lock.maxUntil)
-        set_lock_expiry(lock, lock_key, lockid_key(lock.lockId), live_key,
-                        expires_at)
+        set_lock_expiry(lock, lock_key, lockid and lockid_key(lock.lockId),
+                        live_key, expires_at)
         redis.call('HINCRBY', stats_key, 'locksRefreshed', 1)
-        return lock_answer(lock.lockId, now, expires_at)
+        return lock_answer(lock, now, expires_at)
     end
     redis.call('HINCRBY', stats_key, 'locksFailed', 1)
     return fail('slot_locked', { remainingTTL = held.pttl })
@@ -48,9 +49,13 @@ local lock = { lockId = ARGV[1], tenantId = ARGV[3], resourceId = ARGV[4],
                acquiredAt = now, maxUntil = now + max_hold }
 if holder ~= '' then
     lock.holderId = holder
-    local hkey = holder_key(lock)
-    redis.call('ZREMRANGEBYSCORE', hkey, '-inf', now)
-    if redis.call('ZCARD', hkey) >= tonumber(ARGV[11]) then
+    local held = tonumber(ARGV[13])
+    if lockid then
+        local hkey = holder_key(lock)
+        redis.call('ZREMRANGEBYSCORE', hkey, '-inf', now)
+        held = redis.call('ZCARD', hkey)
+    end
+    if held >= tonumber(ARGV[11]) then
         redis.call('HINCRBY', stats_key, 'locksFailed', 1)
         return fail('too_many_locks')
     end
@@ -67,13 +72,15 @@ end
 -- client is told, on the same clock as maxUntil.
 local expires_at = now + ttl
 redis.call('SET', lock_key, cjson.encode(lock), 'PXAT', expires_at)
-redis.call('SET', lockid, lock_key, 'PXAT', expires_at)
 redis.call('ZADD', index_key, s, ARGV[6])
 max_pexpire(index_key, max_hold)
 redis.call('ZADD', live_key, expires_at, lock.lockId)
-if holder ~= '' then
-    redis.call('ZADD', holder_key(lock), expires_at, lock.lockId)
-    max_pexpire(holder_key(lock), max_hold)
+if lockid then
+    redis.call('SET', lockid, lock_key, 'PXAT', expires_at)
+    if holder ~= '' then
+        redis.call('ZADD', holder_key(lock), expires_at, lock.lockId)
+        max_pexpire(holder_key(lock), max_hold)
+    end
 end
 redis.call('HINCRBY', stats_key, 'locksAcquired', 1)
-return lock_answer(lock.lockId, now, expires_at)
+return lock_answer(lock, now, expires_at)

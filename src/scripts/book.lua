@@ -7,14 +7,14 @@
 -- book: turn a live lock into a confirmed booking, or (admin, no lock) book
 -- a free interval. All checks and writes happen here, in one script on the
 -- resource's hash slot, so two bookings can never overlap.
--- KEYS: lock key, day lock index, day bookings, lockId index, stats,
---       live-lock set, done key of the lockId, new appointment record,
---       appointment id index.
+-- KEYS: lock key, day lock index, day bookings, stats, live-lock set, done
+--       key of the lockId, new appointment record, and with one Redis the
+--       lockId index and the appointment id index.
 -- ARGV: lockId ('' for an admin booking without a lock), appointment JSON,
 --       start minute, duration, lock key prefix of the day, expected lock
 --       fields as JSON, seconds to remember the lockId's booking.
-local lock_key, index_key, booked_key, lockid, stats_key, live_key,
-      done_key, appt_key, apptid_key =
+local lock_key, index_key, booked_key, stats_key, live_key, done_key,
+      appt_key, lockid, apptid_key =
     KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8],
     KEYS[9]
 local lock_id = ARGV[1]
@@ -63,11 +63,16 @@ appt.status = 'confirmed'
 appt.createdAt = now
 local raw = cjson.encode(appt)
 redis.call('SET', appt_key, raw)
-redis.call('SET', apptid_key, appt_key)
+if apptid_key then
+    redis.call('SET', apptid_key, appt_key)
+end
 redis.call('ZADD', booked_key, s, s .. '/' .. d .. '/' .. appt.id)
 if lock then
     redis.call('SET', done_key, appt_key, 'EX', tonumber(ARGV[7]))
     remove_lock(lock, lock_key, lockid, live_key, stats_key, now)
 end
 redis.call('HINCRBY', stats_key, 'bookingsCreated', 1)
-return '{"ok":true,"created":true,"appointment":' .. raw .. '}'
+-- holderId: the caller drops the lock from the holder index in a cluster.
+return '{"ok":true,"created":true,"holderId":'
+       .. cjson.encode(lock and lock.holderId or false)
+       .. ',"appointment":' .. raw .. '}'

@@ -7,6 +7,13 @@
 -- same hash tag: booking_locks:{t|r}:<date>, a sorted set of the start times
 -- of that day's locks (score: start minute), and booking_booked:{t|r}:<date>,
 -- the day's confirmed bookings as "<start>/<duration>/<id>" members.
+--
+-- Two indexes live outside that hash tag: booking_lockid:<lockId> (lockId
+-- to lock key) and booking_holder:{tenant}:<holderId> (a holder's live
+-- locks). With one Redis the scripts keep them too, and their keys come
+-- last in KEYS. In Redis Cluster a script may touch one slot only: those
+-- keys are not passed (nil), and the caller keeps the indexes with commands
+-- of their own.
 
 local function now_ms()
     local t = redis.call('TIME')
@@ -103,7 +110,7 @@ local function lock_by_id(lock_key, lockid_key, lock_id)
             return lock, lock_key
         end
     end
-    local key = redis.call('GET', lockid_key)
+    local key = lockid_key and redis.call('GET', lockid_key)
     if key then
         local lock = read_lock(key)
         if lock and lock.lockId == lock_id then
@@ -134,21 +141,26 @@ end
 -- Moves a lock's end to expires_at (epoch ms), with its indexes.
 local function set_lock_expiry(lock, key, lockid_key, live_key, expires_at)
     redis.call('PEXPIREAT', key, expires_at)
-    redis.call('PEXPIREAT', lockid_key, expires_at)
     redis.call('ZADD', live_key, expires_at, lock.lockId)
-    if lock.holderId then
-        redis.call('ZADD', holder_key(lock), expires_at, lock.lockId)
+    if lockid_key then
+        redis.call('PEXPIREAT', lockid_key, expires_at)
+        if lock.holderId then
+            redis.call('ZADD', holder_key(lock), expires_at, lock.lockId)
+        end
     end
 end
 
 -- Removes a lock and every index entry that points at it, and counts how
 -- long it was held.
 local function remove_lock(lock, key, lockid_key, live_key, stats_key, now)
-    redis.call('DEL', key, lockid_key)
+    redis.call('DEL', key)
+    if lockid_key then
+        redis.call('DEL', lockid_key)
+    end
     if not lock.opaque then
         redis.call('ZREM', lock_index_key(lock), lock.startTime)
         redis.call('ZREM', live_key, lock.lockId)
-        if lock.holderId then
+        if lockid_key and lock.holderId then
             redis.call('ZREM', holder_key(lock), lock.lockId)
         end
         redis.call('HINCRBY', stats_key, 'lockDurationTotal',
@@ -157,10 +169,21 @@ local function remove_lock(lock, key, lockid_key, live_key, stats_key, now)
     end
 end
 
-local function lock_answer(lock_id, now, expires_at)
-    return cjson.encode({ ok = true, lockId = lock_id,
+-- The answer of acquire and refresh. tenantId, holderId and maxUntil are
+-- for the caller's own index writes in Redis Cluster.
+local function lock_answer(lock, now, expires_at)
+    return cjson.encode({ ok = true, lockId = lock.lockId,
                           expiresIn = expires_at - now,
-                          expiresAt = expires_at, serverTime = now })
+                          expiresAt = expires_at, serverTime = now,
+                          tenantId = lock.tenantId, holderId = lock.holderId,
+                          maxUntil = lock.maxUntil })
+end
+
+-- The answer of a route that removed a lock, with what the caller needs to
+-- drop it from the holder index in Redis Cluster.
+local function removed_answer(lock)
+    return cjson.encode({ ok = true, lockId = lock.lockId,
+                          tenantId = lock.tenantId, holderId = lock.holderId })
 end
 
 local function fail(reason, extra)

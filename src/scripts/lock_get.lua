@@ -1,6 +1,8 @@
 -- lock_get: a live lock by its id, for a page that lost its countdown.
--- KEYS: lockId index.  ARGV: lockId.
-local lock, key = lock_by_id('', KEYS[1], ARGV[1])
+-- KEYS: lock key ('' when only the lockId index knows it), live-lock set,
+--       stats (both unused), and with one Redis the lockId index.
+-- ARGV: lockId.
+local lock, key = lock_by_id(KEYS[1], KEYS[4], ARGV[1])
 if not lock or lock.opaque then
     return fail('lock_not_found')
 end

@@ -1,9 +1,9 @@
 -- refresh: extend a live lock, never past its acquire time + max hold.
--- KEYS: lock key from the request's slot fields ('' when not sent),
---       lockId index, live-lock set, stats.
+-- KEYS: lock key ('' when only the lockId index knows it), live-lock set,
+--       stats, and with one Redis the lockId index.
 -- ARGV: lockId, ttl ms, expected fields as JSON ('' for none).
 local lock_id, ttl = ARGV[1], tonumber(ARGV[2])
-local lock, key = lock_by_id(KEYS[1], KEYS[2], lock_id)
+local lock, key = lock_by_id(KEYS[1], KEYS[4], lock_id)
 if not lock or lock.opaque or not lock_matches(lock, ARGV[3]) then
     return fail('lock_not_found')
 end
@@ -13,6 +13,6 @@ if redis.call('PEXPIRETIME', key) >= lock.maxUntil then
     return fail('max_hold_reached')
 end
 local expires_at = math.min(now + ttl, lock.maxUntil)
-set_lock_expiry(lock, key, KEYS[2], KEYS[3], expires_at)
-redis.call('HINCRBY', KEYS[4], 'locksRefreshed', 1)
-return lock_answer(lock_id, now, expires_at)
+set_lock_expiry(lock, key, KEYS[4], KEYS[2], expires_at)
+redis.call('HINCRBY', KEYS[3], 'locksRefreshed', 1)
+return lock_answer(lock, now, expires_at)

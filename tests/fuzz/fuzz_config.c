@@ -69,8 +69,22 @@ static void check_config(const config_t *cfg)
     FUZZ_CHECK(cfg->lock_max_per_holder >= 1);
     FUZZ_CHECK(cfg->booking_min_replicas >= 0
                && cfg->booking_min_replicas <= 100);
-    /* Not served by this version: start-up refuses it. */
-    FUZZ_CHECK(cfg->redis_cluster_nodes[0] == '\0');
+    /* One way to reach Redis; a cluster has only database 0. */
+    FUZZ_CHECK(cfg->redis_cluster_nodes[0] == '\0'
+               || (cfg->redis_sentinels[0] == '\0' && cfg->redis_db == 0));
+    /* Every item of an accepted list walks to a host and a real port. */
+    const char *lists[] = { cfg->redis_cluster_nodes, cfg->redis_sentinels };
+    for (int i = 0; i < 2; i++) {
+        char host[CONFIG_STR_MAX];
+        int port;
+
+        for (const char *p = lists[i];
+             (p = config_next_host_port(p, host, sizeof(host), &port))
+             != NULL;)
+        {
+            FUZZ_CHECK(host[0] != '\0' && port >= 1 && port <= 65535);
+        }
+    }
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

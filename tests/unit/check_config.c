@@ -121,18 +121,45 @@ START_TEST(sentinel_mode_and_replica_count_are_accepted)
 }
 END_TEST
 
-/* Well-formed, but this version does not speak Cluster: say so. */
-START_TEST(cluster_mode_is_refused_as_unsupported)
+START_TEST(cluster_seeds_are_accepted_and_walked)
 {
     static const char *const env[] = {
-        "REDIS_CLUSTER_NODES", "10.0.0.1:7000,10.0.0.2:7000", NULL
+        "REDIS_CLUSTER_NODES", "10.0.0.1:7000,redis-b:7001,localhost:7002", NULL
+    };
+    static const char *const hosts[] = { "10.0.0.1", "redis-b", "localhost" };
+    config_t cfg;
+    char err[512] = "", host[CONFIG_STR_MAX];
+    int port, n = 0;
+
+    ck_assert_msg(load(env, &cfg, err), "refused: %s", err);
+    for (const char *p = cfg.redis_cluster_nodes;
+         (p = config_next_host_port(p, host, sizeof(host), &port)) != NULL;
+         n++)
+    {
+        ck_assert_int_lt(n, 3);
+        ck_assert_str_eq(host, hosts[n]);
+        ck_assert_int_eq(port, 7000 + n);
+    }
+    ck_assert_int_eq(n, 3);
+}
+END_TEST
+
+/* Cluster mode excludes Sentinel mode and any database but 0. */
+START_TEST(cluster_with_sentinels_or_a_database_is_refused)
+{
+    static const char *const with_sentinels[] = {
+        "REDIS_CLUSTER_NODES", "a:7000", "REDIS_SENTINELS", "b:26379", NULL
+    };
+    static const char *const with_db[] = {
+        "REDIS_CLUSTER_NODES", "a:7000", "REDIS_DB", "2", NULL
     };
     config_t cfg;
     char err[512] = "";
 
-    ck_assert(!load(env, &cfg, err));
-    ck_assert_ptr_nonnull(strstr(err, "REDIS_CLUSTER_NODES"));
-    ck_assert_ptr_nonnull(strstr(err, "not supported"));
+    ck_assert(!load(with_sentinels, &cfg, err));
+    ck_assert_ptr_nonnull(strstr(err, "REDIS_SENTINELS"));
+    ck_assert(!load(with_db, &cfg, err));
+    ck_assert_ptr_nonnull(strstr(err, "REDIS_DB"));
 }
 END_TEST
 
@@ -156,7 +183,8 @@ int main(void)
     tcase_add_test(tc, values_from_the_environment_are_used);
     tcase_add_test(tc, bad_values_name_their_variable);
     tcase_add_test(tc, sentinel_mode_and_replica_count_are_accepted);
-    tcase_add_test(tc, cluster_mode_is_refused_as_unsupported);
+    tcase_add_test(tc, cluster_seeds_are_accepted_and_walked);
+    tcase_add_test(tc, cluster_with_sentinels_or_a_database_is_refused);
     tcase_add_test(tc, ttl_longer_than_max_hold_is_refused);
     suite_add_tcase(s, tc);
 
