@@ -15,6 +15,8 @@ answers.
     stack.stop_redis(); stack.start_redis()      # same port, same data
     stack.kill_app(); stack.start_app()
     stack = Stack(instances=3)                   # three apps, one upstream
+    stack = Stack(cluster=True)                  # Redis Cluster, 3 primaries
+    stack.redis_node(stack.redis_ports[1], "CLUSTER", "NODES")
     stack.kill_app(instance=2)                   # SIGKILL "app-2" only
     stack.kill_app(signal.SIGTERM); stack.exit_status["app"]
     responses = concurrently(stack, [("POST", path, body)] * 20)
@@ -27,6 +29,19 @@ Environment:
     SLOTLOCK_WRAPPER   command put in front of the app, e.g. "valgrind -q"
     SLOTLOCK_KEEP_TMP  1 keeps the temporary folder (logs) after stop()
     ASAN_OPTIONS, UBSAN_OPTIONS, LSAN_OPTIONS  passed on to the app
+    SLOTLOCK_TEST_REDIS  "cluster": every Stack that does not say otherwise
+                       runs on a Redis Cluster of CLUSTER_NODES primaries
+                       (REDIS_CLUSTER_NODES for the app) instead of one
+                       redis-server; "single" (the default): one redis-server
+
+In cluster mode stack.redis() acts as a cluster client would: a command
+with a key goes to the primary that owns the key's slot (MOVED and ASK
+followed), and one without a key goes to every node, its answers put
+together: KEYS one list, DBSIZE and DEL/EXISTS of several keys a sum, SCAN
+one cursor over every node, INFO the numbers summed; FLUSHALL, CONFIG SET,
+SCRIPT, DEBUG, CLIENT ... run on every node at once. stop_redis() and
+start_redis() stop and start every node, and start_redis() waits until the
+cluster is whole again.
 
 stop() fails (AssertionError, logs kept) when the app's log holds a
 sanitizer report, so an ASan or UBSan finding can never pass unseen.
@@ -36,6 +51,7 @@ import atexit
 import http.client
 import json
 import os
+import re
 import shlex
 import shutil
 import signal
@@ -69,6 +85,11 @@ SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer",
                      "ERROR: UndefinedBehaviorSanitizer", "runtime error:",
                      "WARNING: ThreadSanitizer")
 
+TEST_REDIS = os.environ.get("SLOTLOCK_TEST_REDIS") or "single"
+if TEST_REDIS not in ("single", "cluster"):
+    raise RuntimeError("SLOTLOCK_TEST_REDIS must be single or cluster, not %r"
+                       % TEST_REDIS)
+
 DEFAULT_REDIS_CONFIG = {
     "bind": "127.0.0.1",
     "daemonize": "no",
@@ -79,8 +100,54 @@ DEFAULT_REDIS_CONFIG = {
 }
 
 
+# On top of DEFAULT_REDIS_CONFIG for each node of a cluster. The node
+# timeout is short so that a test that stops a node sees it failed soon.
+CLUSTER_NODES = 3
+CLUSTER_REDIS_CONFIG = {
+    "cluster-enabled": "yes",
+    "cluster-config-file": "nodes.conf",
+    "cluster-node-timeout": "2000",
+}
+CLUSTER_SLOTS = 16384
+
+
 class RedisError(Exception):
     """An error reply from Redis (-ERR ...)."""
+
+
+def _crc16_table():
+    table = []
+    for byte in range(256):
+        crc = byte << 8
+        for _ in range(8):
+            crc = ((crc << 1) ^ 0x1021 if crc & 0x8000 else crc << 1) & 0xFFFF
+        table.append(crc)
+    return table
+
+
+_CRC16 = _crc16_table()
+
+
+def crc16(data):
+    """CRC-16/XMODEM, the checksum Redis Cluster hashes keys with."""
+    crc = 0
+    for byte in data:
+        crc = ((crc << 8) & 0xFFFF) ^ _CRC16[((crc >> 8) ^ byte) & 0xFF]
+    return crc
+
+
+def keyslot(key):
+    """The hash slot of key, as CLUSTER KEYSLOT computes it: only the part
+    between the first "{" and the first "}" after it is hashed, when that
+    part is not empty. A str key is taken as its UTF-8 bytes."""
+    if not isinstance(key, bytes):
+        key = str(key).encode()
+    start = key.find(b"{")
+    if start != -1:
+        end = key.find(b"}", start + 1)
+        if end > start + 1:
+            key = key[start + 1:end]
+    return crc16(key) % CLUSTER_SLOTS
 
 
 def _interrupt(signum, frame):
@@ -204,6 +271,61 @@ def _resp_read(f):
     raise ConnectionError("unexpected reply from redis: %r" % line)
 
 
+# How stack.redis() spreads a command without a key over a cluster's nodes.
+# Commands with a key not named here take it as their first argument.
+_ALL_NODES = {"FLUSHALL", "FLUSHDB", "SCRIPT", "DEBUG", "CLIENT", "SAVE",
+              "BGSAVE", "BGREWRITEAOF", "PING", "SLOWLOG", "FUNCTION",
+              "LATENCY", "ACL"}
+_ANY_NODE = {"TIME", "CLUSTER", "ECHO", "LASTSAVE", "COMMAND", "ROLE",
+             "READONLY", "READWRITE", "WAIT"}
+_SUMMED_PER_KEY = {"DEL", "EXISTS", "UNLINK", "TOUCH"}
+_KEY_IS_SECOND = {"OBJECT", "XINFO", "MEMORY"}
+
+
+def _sum_info(replies):
+    """INFO answers of several nodes as one: numbers (and the numbers of
+    "a=1,b=2" values) summed, anything else as the first node says it."""
+    parsed = []
+    for text in replies:
+        fields = {}
+        for line in text.splitlines():
+            if ":" in line and not line.startswith("#"):
+                name, value = line.split(":", 1)
+                fields[name] = value
+        parsed.append(fields)
+
+    def add(values):
+        if all(re.fullmatch(r"-?\d+", v) for v in values):
+            return str(sum(int(v) for v in values))
+        pairs = [dict(p.split("=", 1) for p in v.split(",") if "=" in p)
+                 for v in values]
+        first = pairs[0]
+        if (first and all(p.keys() == first.keys() for p in pairs)
+                and all(re.fullmatch(r"-?\d+", x)
+                        for p in pairs for x in p.values())):
+            return ",".join("%s=%d" % (k, sum(int(p[k]) for p in pairs))
+                            for k in first)
+        return values[0]
+
+    out = []
+    for line in replies[0].splitlines():
+        if ":" in line and not line.startswith("#"):
+            name = line.split(":", 1)[0]
+            values = [f[name] for f in parsed if name in f]
+            line = "%s:%s" % (name, add(values))
+        out.append(line)
+    # Fields only some nodes have (a keyspace line of a db the first node
+    # holds nothing in) are added at the end.
+    seen = set(parsed[0])
+    for fields in parsed[1:]:
+        for name in fields:
+            if name not in seen:
+                seen.add(name)
+                out.append("%s:%s" % (name, add(
+                    [f[name] for f in parsed if name in f])))
+    return "\r\n".join(out) + "\r\n"
+
+
 def _tail(path, limit=4000):
     try:
         with open(path, "rb") as f:
@@ -219,20 +341,33 @@ class Stack:
 
     env:          settings for the app (and RATE_LIMIT_* for nginx) on top
                   of DEFAULT_ENV; a value of None removes a default.
-    redis_config: redis.conf lines on top of DEFAULT_REDIS_CONFIG.
+    redis_config: redis.conf lines on top of DEFAULT_REDIS_CONFIG (on every
+                  node of a cluster).
     start_redis:  False to start without Redis (health then answers 503).
     instances:    app processes, each on its own socket, all in nginx's
                   upstream; named "app", "app-2", "app-3", ...
+    cluster:      True: a Redis Cluster of CLUSTER_NODES primaries, named
+                  "redis", "redis-2", ..., made with redis-cli --cluster
+                  create; False: one redis-server "redis"; None (default):
+                  as SLOTLOCK_TEST_REDIS says.
     """
 
     def __init__(self, env=None, redis_config=None, start_redis=True,
-                 ready_timeout=10.0, instances=1):
+                 ready_timeout=10.0, instances=1, cluster=None):
         self.ready_timeout = ready_timeout
         self._procs = {}
         self._logs = {}
         self.exit_status = {}   # name -> exit status of its last run
+        self.cluster = (TEST_REDIS == "cluster") if cluster is None \
+            else bool(cluster)
+        self._cluster_made = False
+        self._slot_map = None   # [(first slot, last slot, port)]
         self.dir = tempfile.mkdtemp(prefix="slotlock-it-")
-        self.redis_port = free_port()
+        nodes = CLUSTER_NODES if self.cluster else 1
+        self.redis_names = ["redis"] + ["redis-%d" % i
+                                        for i in range(2, nodes + 1)]
+        self.redis_ports = [free_port() for _ in self.redis_names]
+        self.redis_port = self.redis_ports[0]
         self.port = free_port()
         self.url = "http://127.0.0.1:%d" % self.port
         self.socket_path = os.path.join(self.dir, "app.sock")
@@ -241,20 +376,35 @@ class Stack:
         self.socket_paths = [self.socket_path] + [
             os.path.join(self.dir, name + ".sock")
             for name in self.app_names[1:]]
-        os.makedirs(os.path.join(self.dir, "redis"))
 
         self.env = {k: os.environ[k] for k in PASSED_THROUGH if k in os.environ}
-        self.env.update(DEFAULT_ENV, REDIS_PORT=str(self.redis_port))
+        self.env.update(DEFAULT_ENV)
+        if self.cluster:
+            del self.env["REDIS_HOST"]
+            self.env["REDIS_CLUSTER_NODES"] = ",".join(
+                "127.0.0.1:%d" % port for port in self.redis_ports)
+        else:
+            self.env["REDIS_PORT"] = str(self.redis_port)
         for key, value in (env or {}).items():
             if value is None:
                 self.env.pop(key, None)
             else:
                 self.env[key] = str(value)
 
-        self.redis_config = dict(DEFAULT_REDIS_CONFIG,
-                                 port=str(self.redis_port),
-                                 dir=os.path.join(self.dir, "redis"))
-        self.redis_config.update(redis_config or {})
+        # One configuration per node; redis_config is the first node's.
+        self.redis_configs = []
+        for name, port in zip(self.redis_names, self.redis_ports):
+            os.makedirs(os.path.join(self.dir, name))
+            config = dict(DEFAULT_REDIS_CONFIG)
+            if self.cluster:
+                # The cluster bus port is chosen too: the default, port +
+                # 10000, may be taken or past 65535.
+                config.update(CLUSTER_REDIS_CONFIG,
+                              **{"cluster-port": str(free_port())})
+            config.update(port=str(port), dir=os.path.join(self.dir, name))
+            config.update(redis_config or {})
+            self.redis_configs.append(config)
+        self.redis_config = self.redis_configs[0]
 
         atexit.register(self.stop)
         if (threading.current_thread() is threading.main_thread()
@@ -315,23 +465,115 @@ class Stack:
         del self._procs[name]
 
     def pid(self, name):
-        """The pid of "redis", "app" ("app-2", ...) or "nginx", or None
-        when not running."""
+        """The pid of "redis" ("redis-2", ... in a cluster), "app" ("app-2",
+        ...) or "nginx", or None when not running."""
         proc = self._procs.get(name)
         return proc.pid if proc and proc.poll() is None else None
 
     def start_redis(self):
-        conf = os.path.join(self.dir, "redis", "redis.conf")
-        with open(conf, "w") as f:
-            for key, value in self.redis_config.items():
-                f.write("%s %s\n" % (key, value))
-        self._spawn("redis", ["redis-server", conf])
-        self._wait(lambda: self.redis("PING") == "PONG", "redis-server",
-                   "redis")
+        """Starts Redis: the one redis-server, or every node of the cluster
+        (the first time also making the cluster), and waits until it
+        serves: the cluster until every node says cluster_state:ok and all
+        agree on which primary has which slots."""
+        for name, config in zip(self.redis_names, self.redis_configs):
+            conf = os.path.join(config["dir"], "redis.conf")
+            with open(conf, "w") as f:
+                for key, value in config.items():
+                    f.write("%s %s\n" % (key, value))
+            self._spawn(name, ["redis-server", conf])
+        self._wait(lambda: all(self.redis_node(port, "PING") == "PONG"
+                               for port in self.redis_ports),
+                   "redis-server", *self.redis_names)
+        if not self.cluster:
+            return
+        if not self._cluster_made:
+            self._create_cluster()
+        self.wait_cluster()
+
+    def _create_cluster(self):
+        log = os.path.join(self.dir, "cluster-create.log")
+        self._logs["cluster-create"] = log
+        env = dict(os.environ)
+        password = self.redis_config.get("requirepass")
+        if password:
+            env["REDISCLI_AUTH"] = password
+        with open(log, "ab") as out:
+            status = subprocess.run(
+                ["redis-cli", "--cluster", "create"]
+                + ["127.0.0.1:%d" % port for port in self.redis_ports]
+                + ["--cluster-replicas", "0", "--cluster-yes"],
+                stdin=subprocess.DEVNULL, stdout=out,
+                stderr=subprocess.STDOUT, env=env, timeout=60).returncode
+        if status != 0:
+            raise RuntimeError("redis-cli --cluster create failed (%d)\n%s"
+                               % (status, self.logs()))
+        self._cluster_made = True
+
+    def cluster_slot_map(self, port=None):
+        """[(first slot, last slot, primary's port)], sorted, as the node on
+        port (default: the first that answers) sees the cluster."""
+        ports = [port] if port else self.redis_ports
+        error = None
+        for p in ports:
+            try:
+                reply = self.redis_node(p, "CLUSTER", "SLOTS")
+            except (OSError, RedisError) as e:
+                error = e
+                continue
+            return sorted((r[0], r[1], int(r[2][1])) for r in reply)
+        raise error
+
+    def cluster_ok(self):
+        """Every node answers cluster_state:ok, all see the same slot map,
+        and it covers every slot."""
+        maps = []
+        for port in self.redis_ports:
+            if "cluster_state:ok" not in self.redis_node(port, "CLUSTER",
+                                                         "INFO"):
+                return False
+            maps.append(self.cluster_slot_map(port))
+        covered = sum(last - first + 1 for first, last, _ in maps[0])
+        return covered == CLUSTER_SLOTS and all(m == maps[0] for m in maps)
+
+    def wait_cluster(self, timeout=30.0):
+        """Waits until cluster_ok(); forgets the slot map known so far."""
+        self._slot_map = None
+        deadline = self.ready_timeout
+        self.ready_timeout = max(timeout, self.ready_timeout)
+        try:
+            self._wait(self.cluster_ok, "cluster_state:ok", *self.redis_names)
+        finally:
+            self.ready_timeout = deadline
 
     def stop_redis(self, kill=False):
-        """Stops Redis: SIGTERM (clean shutdown), or SIGKILL with kill=True."""
-        self._kill("redis", signal.SIGKILL if kill else signal.SIGTERM)
+        """Stops Redis, every node at once: SIGTERM (clean shutdown), or
+        SIGKILL with kill=True."""
+        sig = signal.SIGKILL if kill else signal.SIGTERM
+        for name in self.redis_names:
+            proc = self._procs.get(name)
+            if proc is not None:
+                try:
+                    os.killpg(proc.pid, sig)
+                except ProcessLookupError:
+                    pass
+        for name in self.redis_names:
+            self._kill(name, sig)
+
+    def forget_redis_node(self, port):
+        """Stops the node on port (if it still runs) and leaves it out of
+        the cluster's nodes from now on: for a node removed from the
+        cluster (redis-cli --cluster del-node)."""
+        name = self.redis_name_of(port)
+        self._kill(name)
+        i = self.redis_ports.index(port)
+        for nodes in (self.redis_names, self.redis_ports, self.redis_configs):
+            del nodes[i]
+        self._slot_map = None
+
+    def redis_pids(self):
+        """The pids of the Redis processes running now (one, or every node
+        of the cluster)."""
+        return [pid for pid in map(self.pid, self.redis_names) if pid]
 
     def _instances(self, instance):
         """(name, socket) of instance 1, 2, ..., or of all when None."""
@@ -423,7 +665,7 @@ class Stack:
         """Stops everything this Stack started. Safe to call again. Fails
         when an app's log holds a sanitizer report (the apps are stopped
         with SIGTERM first, so LeakSanitizer has had its say)."""
-        for name in ["nginx"] + self.app_names + ["redis"]:
+        for name in ["nginx"] + self.app_names + self.redis_names:
             self._kill(name)
         reports = self.sanitizer_reports() if self.dir else []
         keep = reports or os.environ.get("SLOTLOCK_KEEP_TMP")
@@ -456,16 +698,140 @@ class Stack:
 
     def redis(self, *args):
         """Runs one command on the test Redis; returns the decoded reply
-        (str, int, None, list; bytes when not UTF-8)."""
-        with socket.create_connection(("127.0.0.1", self.redis_port),
-                                      timeout=5) as s:
+        (str, int, None, list; bytes when not UTF-8). In a cluster, routed
+        as the module's documentation says."""
+        if not self.cluster:
+            return self.redis_node(self.redis_port, *args)
+        return self._cluster_command(args)
+
+    def redis_node(self, port, *args, asking=False):
+        """Runs one command on the node listening on port, as it is (no
+        redirection followed); with asking=True after ASKING."""
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
             f = s.makefile("rb")
             password = self.redis_config.get("requirepass")
             if password:
                 s.sendall(_resp_encode(["AUTH", password]))
                 _resp_read(f)
+            if asking:
+                s.sendall(_resp_encode(["ASKING"]))
+                _resp_read(f)
             s.sendall(_resp_encode(args))
             return _resp_read(f)
+
+    def redis_node_of(self, key):
+        """The port of the primary that owns key's slot now."""
+        slot = keyslot(key)
+        if self._slot_map is None:
+            self._slot_map = self.cluster_slot_map()
+        for first, last, port in self._slot_map:
+            if first <= slot <= last:
+                return port
+        raise RedisError("CLUSTERDOWN slot %d is not served" % slot)
+
+    def key_on(self, port, prefix):
+        """A key that the node on port serves: prefix itself with a single
+        Redis, prefix{N} for the smallest N that lands there in a cluster."""
+        if not self.cluster:
+            return prefix
+        for n in range(100000):
+            key = "%s{%d}" % (prefix, n)
+            if self.redis_node_of(key) == port:
+                return key
+        raise RuntimeError("no key lands on the node on port %d" % port)
+
+    def redis_name_of(self, port):
+        """The process name ("redis", "redis-2", ...) of the node on port."""
+        return self.redis_names[self.redis_ports.index(port)]
+
+    def _keyed(self, key, args):
+        """args on the primary of key's slot, following MOVED (the slot
+        map is read again) and ASK (once, with ASKING), and waiting out
+        TRYAGAIN and CLUSTERDOWN for a while."""
+        port = self.redis_node_of(key)
+        asking = False
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                return self.redis_node(port, *args, asking=asking)
+            except RedisError as e:
+                words = str(e).split()
+                if words[0] in ("MOVED", "ASK"):
+                    port = int(words[2].rsplit(":", 1)[1])
+                    asking = words[0] == "ASK"
+                    if not asking:
+                        self._slot_map = None
+                    continue
+                if (words[0] not in ("TRYAGAIN", "CLUSTERDOWN")
+                        or time.monotonic() > deadline):
+                    raise
+            time.sleep(0.05)
+            asking = False
+            port = self.redis_node_of(key)
+
+    def _on_every_node(self, args):
+        """args on every node at once; their replies in node order. An
+        error of any node is raised."""
+        replies = [None] * len(self.redis_ports)
+
+        def run(i, port):
+            try:
+                replies[i] = self.redis_node(port, *args)
+            except BaseException as e:  # raised in the caller's thread
+                replies[i] = e
+        threads = [threading.Thread(target=run, args=(i, port))
+                   for i, port in enumerate(self.redis_ports)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        for reply in replies:
+            if isinstance(reply, BaseException):
+                raise reply
+        return replies
+
+    def _scan(self, args):
+        """SCAN over every node with one cursor: node index + node count *
+        that node's cursor."""
+        n = len(self.redis_ports)
+        cursor = int(args[1])
+        node, node_cursor = cursor % n, cursor // n
+        next_cursor, keys = self.redis_node(self.redis_ports[node], "SCAN",
+                                            node_cursor, *args[2:])
+        next_cursor = int(next_cursor)
+        if next_cursor:
+            return [str(next_cursor * n + node), keys]
+        return [str(node + 1) if node + 1 < n else "0", keys]
+
+    def _cluster_command(self, args):
+        name = str(args[0]).upper()
+        sub = str(args[1]).upper() if len(args) > 1 else ""
+        if name == "KEYS":
+            return [k for reply in self._on_every_node(args) for k in reply]
+        if name == "DBSIZE":
+            return sum(self._on_every_node(args))
+        if name == "INFO":
+            return _sum_info(self._on_every_node(args))
+        if name == "SCAN":
+            return self._scan(args)
+        if name == "CONFIG":
+            if sub == "GET":
+                return self.redis_node(self.redis_port, *args)
+            return self._on_every_node(args)[0]
+        if name in _ALL_NODES or (name == "MEMORY" and sub != "USAGE"):
+            return self._on_every_node(args)[0]
+        if name in _ANY_NODE or len(args) < 2:
+            return self.redis_node(self.redis_port, *args)
+        if name in _SUMMED_PER_KEY:
+            return sum(self._keyed(key, (args[0], key)) for key in args[1:])
+        if name in ("EVAL", "EVALSHA", "EVAL_RO", "EVALSHA_RO", "FCALL",
+                    "FCALL_RO"):
+            if int(args[2]) == 0:
+                return self.redis_node(self.redis_port, *args)
+            return self._keyed(args[3], args)
+        if name in _KEY_IS_SECOND:
+            return self._keyed(args[2], args)
+        return self._keyed(args[1], args)
 
 
 def wait_until(check, timeout=10.0, pause=0.05):

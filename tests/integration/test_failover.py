@@ -158,7 +158,7 @@ class FailoverTest(unittest.TestCase):
     def start(self, min_replicas):
         topo = Topology()
         self.addCleanup(topo.stop)
-        stack = Stack(start_redis=False, env={
+        stack = Stack(start_redis=False, cluster=False, env={
             "REDIS_SENTINELS": topo.sentinels(), "REDIS_MASTER_NAME": MASTER,
             "BOOKING_MIN_REPLICAS": min_replicas, "WORKERS": "4",
             "REDIS_CONNECT_TIMEOUT": "1000", "REDIS_COMMAND_TIMEOUT": "1000"})
@@ -288,7 +288,7 @@ class ReplicaConfirmationTest(unittest.TestCase):
 
     def test_unconfirmed_booking_is_503_and_its_retry_is_200_once_replicated(
             self):
-        stack = Stack(env={"BOOKING_MIN_REPLICAS": "1",
+        stack = Stack(cluster=False, env={"BOOKING_MIN_REPLICAS": "1",
                            "REDIS_COMMAND_TIMEOUT": "300"})
         self.addCleanup(stack.stop)
         r = stack.request("POST", "/api/locks/acquire", {
@@ -346,7 +346,8 @@ class ReplicaConfirmationTest(unittest.TestCase):
     def test_primary_refusing_writes_without_replicas_is_503(self):
         # min-replicas-to-write, the server-side guard against a cut-off
         # primary taking writes, answers NOREPLICAS: a 503, never a 500.
-        stack = Stack(redis_config={"min-replicas-to-write": "1"})
+        stack = Stack(cluster=False,
+                      redis_config={"min-replicas-to-write": "1"})
         self.addCleanup(stack.stop)
         r = stack.request("POST", "/api/locks/acquire", {
             "tenantId": "norepl", "resourceId": "r", "date": "2025-03-10",
@@ -361,7 +362,7 @@ class SentinelAuthTest(unittest.TestCase):
         # The first sentinel listed is down: the second one answers.
         folder = tempfile.mkdtemp(prefix="slotlock-sentinel-")
         self.addCleanup(shutil.rmtree, folder, True)
-        stack = Stack()
+        stack = Stack(cluster=False)
         self.addCleanup(stack.stop)
         port = free_port()
         conf = os.path.join(folder, "sentinel.conf")

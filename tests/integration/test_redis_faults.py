@@ -128,8 +128,9 @@ class StalledRedisTest(unittest.TestCase):
 
     def test_sigstop_of_redis_gives_503_and_sigcont_heals(self):
         tenant = "stall-4"
-        pid = self.stack.pid("redis")
-        os.kill(pid, signal.SIGSTOP)
+        pids = self.stack.redis_pids()
+        for pid in pids:
+            os.kill(pid, signal.SIGSTOP)
         try:
             began = time.monotonic()
             r = self.stack.request("POST", "/api/locks/acquire", slot(tenant))
@@ -140,7 +141,8 @@ class StalledRedisTest(unittest.TestCase):
             self.assertUnavailable(r)
             self.assertIs(r.json["healthy"], False)
         finally:
-            os.kill(pid, signal.SIGCONT)
+            for pid in pids:
+                os.kill(pid, signal.SIGCONT)
         self.assertAllWorkersFree()
         r = self.stack.request("POST", "/api/locks/acquire",
                                slot(tenant, "12:00"))
@@ -148,6 +150,7 @@ class StalledRedisTest(unittest.TestCase):
 
 
 class FullRedisTest(unittest.TestCase):
+    maxDiff = None
     def setUp(self):
         self.stack = Stack(env={"ADMIN_TOKEN": TOKEN})
         self.addCleanup(self.stack.stop)
@@ -156,7 +159,8 @@ class FullRedisTest(unittest.TestCase):
         """Every key but the counters, with its value."""
         out = {}
         for key in self.stack.redis("KEYS", "*"):
-            if key in ("slotlock:stats", "filler"):
+            if (key == "slotlock:stats" or key.startswith("booking_stats:")
+                    or key.startswith("filler")):
                 continue
             kind = self.stack.redis("TYPE", key)
             if kind == "string":
@@ -169,13 +173,17 @@ class FullRedisTest(unittest.TestCase):
         return out
 
     def fill(self):
-        """Fills Redis past a maxmemory it then gets (noeviction)."""
-        self.stack.redis("SET", "filler", "x" * 2000000)
-        used = int(re.search(r"used_memory:(\d+)",
-                             self.stack.redis("INFO", "memory")).group(1))
-        self.stack.redis("CONFIG", "SET", "maxmemory", str(used // 2))
-        with self.assertRaisesRegex(RedisError, "^OOM"):
-            self.stack.redis("SET", "probe", "x")
+        """Fills Redis (each node of a cluster) past a maxmemory it then
+        gets (noeviction)."""
+        stack = self.stack
+        for port in stack.redis_ports:
+            stack.redis("SET", stack.key_on(port, "filler"), "x" * 2000000)
+            used = int(re.search(r"used_memory:(\d+)", stack.redis_node(
+                port, "INFO", "memory")).group(1))
+            stack.redis_node(port, "CONFIG", "SET", "maxmemory",
+                             str(used // 2))
+            with self.assertRaisesRegex(RedisError, "^OOM"):
+                stack.redis("SET", stack.key_on(port, "probe"), "x")
 
     def assertOutOfMemory(self, r):
         self.assertEqual(r.status, 503, r.text)
@@ -213,6 +221,13 @@ class FullRedisTest(unittest.TestCase):
         # Nothing changed: no booking record, no booked entry, the lock as
         # it was (its TTL only ran down).
         after = self.snapshot()
+        if stack.cluster:
+            # In a cluster the holder set lives outside the lock's slot and
+            # is kept by the app's own commands beside the script: dropping
+            # its expired entry needs no memory and may happen first.
+            entries = before["booking_holder:{%s}:h" % tenant]
+            gone = entries.index("gone")
+            del entries[gone:gone + 2]
         self.assertEqual(after, before)
         self.assertEqual(stack.redis("KEYS", "booking_appt:*"), [])
         self.assertEqual(stack.redis("KEYS", "booking_booked:*"), [])

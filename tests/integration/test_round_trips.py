@@ -61,7 +61,8 @@ class Monitor:
 class RoundTripTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.stack = Stack(env={"WORKERS": "1", "ADMIN_TOKEN": "t0ken"})
+        cls.stack = Stack(cluster=False,
+                          env={"WORKERS": "1", "ADMIN_TOKEN": "t0ken"})
         # The worker's connection is open and its scripts loaded from here.
         r = cls.stack.request("GET", "/api/locks/health")
         assert r.status == 200, r.text
