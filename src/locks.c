@@ -202,31 +202,34 @@ static void lock_route(worker_t *w, const http_request_t *req,
 /*
  * Redis Cluster: points the lockId index at a lock that acquire created or
  * renewed, until the lock's max hold, and moves a renewed lock's end in its
- * holder's index (a new lock's place was reserved before). Best effort:
- * without the index only the routes given nothing but a lockId miss the
- * lock.
+ * holder's index (a new lock's place was reserved before). False with res
+ * filled (503) when the index could not be written: the lock is held, but
+ * the routes given only its lockId would not find it, so it is not
+ * acknowledged; asking again with the same holderId gets the same lock and
+ * writes the index.
  */
-static void index_lock(worker_t *w, json_t *answer, const char *lock_key,
-                       const char *new_lock_id)
+static bool index_lock(worker_t *w, json_t *answer, const char *lock_key,
+                       const char *new_lock_id, http_response_t *res)
 {
     const char *lock_id = json_string_value(json_object_get(answer,
                                                             "lockId"));
     char lockid_key[SLOT_KEY_MAX];
 
     if (!store_is_cluster(&w->store) || lock_id == NULL) {
-        return;
+        return true;
     }
     slot_lockid_key(lock_id, lockid_key, sizeof(lockid_key));
-    if (store_set(&w->store, lockid_key, lock_key,
-                  json_integer_value(json_object_get(answer, "maxUntil")))
-        != STORE_OK)
-    {
-        log_error("worker %d: lockId index of %s: %s", w->id, lock_id,
-                  w->store.error);
+    store_status_t st = store_set(&w->store, lockid_key, lock_key,
+                                  json_integer_value(json_object_get(
+                                      answer, "maxUntil")));
+    if (st != STORE_OK) {
+        app_store_failure(w, st, res);
+        return false;
     }
     if (strcmp(lock_id, new_lock_id) != 0) {
         app_holder_index(w, answer, "add", lock_id);
     }
+    return true;
 }
 
 static void acquire(worker_t *w, const lock_request_t *in,
@@ -275,19 +278,26 @@ static void acquire(worker_t *w, const lock_request_t *in,
         slot->date, slot->start, start_min, duration, ttl_ms, max_hold,
         max_per_holder, keys.lock_prefix, held
     };
-    json_t *answer = app_script(w, SCRIPT_ACQUIRE, cluster ? 5 : 6,
-                                script_keys, 13, args, res);
-    if (answer == NULL) {
-        return;     /* a reserved place stays: the lock may have been made */
-    }
+    json_t *answer = NULL;
+    store_status_t st = store_script(&w->store, SCRIPT_ACQUIRE,
+                                     cluster ? 5 : 6, script_keys, 13, args,
+                                     &answer);
+    /* A reserved place goes back unless the lock may have been made: after
+     * a timeout or a lost connection it may have. */
     const char *got = json_string_value(json_object_get(answer, "lockId"));
-    if (reserved && (got == NULL || strcmp(got, lock_id) != 0)) {
+    bool made = st == STORE_OK ? got != NULL && strcmp(got, lock_id) == 0
+                               : st == STORE_UNAVAILABLE;
+    if (reserved && !made) {
         /* No new lock: the place goes back. */
         json_t *mine = json_pack("{s:s, s:s}", "tenantId", slot->tenant,
                                  "holderId", in->holder);
 
         app_holder_index(w, mine, "remove", lock_id);
         json_decref(mine);
+    }
+    if (st != STORE_OK) {
+        app_store_failure(w, st, res);
+        return;
     }
 
     const char *reason = json_string_value(json_object_get(answer, "err"));
@@ -299,8 +309,7 @@ static void acquire(worker_t *w, const lock_request_t *in,
         if (remaining != NULL) {
             json_object_set(err, "remainingTTL", remaining);
         }
-    } else {
-        index_lock(w, answer, keys.lock, lock_id);
+    } else if (index_lock(w, answer, keys.lock, lock_id, res)) {
         lock_body(w, answer, res);
     }
     json_decref(answer);

@@ -67,6 +67,17 @@ export function tabHolderId(storage = globalThis.sessionStorage) {
     return id;
 }
 
+/*
+ * What refresh and release send: the lockId, and the slot it holds. With
+ * the slot fields the server goes straight to the lock (in Redis Cluster
+ * it then needs no lookup of the lockId first).
+ */
+function lockRef(lock) {
+    return { lockId: lock.lockId, tenantId: lock.tenantId,
+             resourceId: lock.resourceId, date: lock.date,
+             startTime: lock.startTime };
+}
+
 /**
  * Sends one request to the API and returns its JSON body, with `status`
  * (the HTTP status, 0 when the network failed) added. It never throws: a
@@ -191,8 +202,7 @@ export class LockClient extends EventTarget {
                      message: "No slot is held." };
         }
         const result = await apiRequest(this.baseUrl, "POST",
-                                        "/api/locks/refresh",
-                                        { lockId: lock.lockId });
+                                        "/api/locks/refresh", lockRef(lock));
         if (this.lockData !== lock) {
             return result;    // released or replaced while we waited
         }
@@ -227,11 +237,11 @@ export class LockClient extends EventTarget {
         this._drop();
         this._emit("released", lock);
         if (beacon) {
-            this._beacon(lock.lockId);
+            this._beacon(lock);
             return { success: true, released: true, beacon: true };
         }
         return apiRequest(this.baseUrl, "POST", "/api/locks/release",
-                          { lockId: lock.lockId });
+                          lockRef(lock));
     }
 
     /** Forgets the lock without telling the server: a booking consumed it. */
@@ -352,9 +362,9 @@ export class LockClient extends EventTarget {
         }
     }
 
-    _beacon(lockId) {
+    _beacon(lock) {
         const url = this.baseUrl + "/api/locks/release";
-        const body = JSON.stringify({ lockId });
+        const body = JSON.stringify(lockRef(lock));
         // A string body goes as text/plain, which the server accepts and
         // which needs no CORS preflight, so the browser sends it even while
         // the page is being torn down.

@@ -20,8 +20,13 @@ local lock_key, index_key, booked_key, stats_key, live_key, done_key,
 local lock_id = ARGV[1]
 local s, d = tonumber(ARGV[3]), tonumber(ARGV[4])
 
+-- In Redis Cluster (no lockid key) the counters are the resource's own: a
+-- refusal is counted only where they exist, so that bookings naming
+-- made-up resources leave no key behind.
 local function reject(reason, extra)
-    redis.call('HINCRBY', stats_key, 'bookingsRejected', 1)
+    if lockid or redis.call('EXISTS', stats_key) == 1 then
+        redis.call('HINCRBY', stats_key, 'bookingsRejected', 1)
+    end
     return fail(reason, extra)
 end
 

@@ -193,6 +193,15 @@ class CreateTest(BookingTestCase):
         # The lock is still there and still books.
         self.assertEqual(self.book(lock_id).status, 201)
 
+    def test_refused_bookings_of_unknown_resources_leave_no_key(self):
+        # Anyone can name any resource: a refusal there must not store
+        # anything (no counters of its own in a cluster either).
+        for i in range(5):
+            r = self.book(str(uuid.uuid4()), specialist="nobody-%d" % i)
+            self.assertReason(r, 409, "lock_expired")
+        self.assertEqual(self.stack.redis("KEYS", "*{%s|nobody-*" %
+                                          self.tenant), [])
+
     def test_lock_that_expired_cannot_book(self):
         lock_id = self.held(ttl=1000)
         time.sleep(1.2)
