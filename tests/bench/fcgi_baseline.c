@@ -10,7 +10,10 @@
  * Lua script and building the answer.
  *
  * Settings: REDIS_HOST (default 127.0.0.1), REDIS_PORT (6379), WORKERS (16,
- * slotlock's default too, so that both run alike unless told otherwise).
+ * slotlock's default too, so that both run alike unless told otherwise),
+ * KEY_PREFIX (bench_baseline: how every key starts; script/bench --cluster
+ * makes it the hash tag {bench_baseline}, so that every key is in one slot,
+ * served by the cluster node the program talks to).
  * Run under spawn-fcgi, like slotlock. Not installed; built by
  * `make tests/bench/fcgi_baseline` (and by `make check`, so that it keeps
  * compiling).
@@ -29,6 +32,7 @@
 static pthread_mutex_t accept_lock = PTHREAD_MUTEX_INITIALIZER;
 static const char *redis_host;
 static int redis_port;
+static const char *key_prefix;
 
 /* Reads a positive number from the environment, or def when unset. */
 static int env_int(const char *name, int def)
@@ -58,7 +62,7 @@ static void *worker_main(void *arg)
     unsigned long n = 0;
     redisContext *redis = NULL;
     FCGX_Request fcgi;
-    char key[64];
+    char key[128];
 
     if (FCGX_InitRequest(&fcgi, LISTEN_FD, 0) != 0) {
         return NULL;
@@ -75,7 +79,7 @@ static void *worker_main(void *arg)
         }
 
         /* A key no other request uses, as a new lock would be. */
-        snprintf(key, sizeof(key), "bench_baseline:%d:%ld:%lu",
+        snprintf(key, sizeof(key), "%s:%d:%ld:%lu", key_prefix,
                  (int) getpid(), id, n++);
         redisReply *r = redis ? redisCommand(redis, "SET %s 1 NX PX 10000",
                                              key) : NULL;
@@ -108,6 +112,12 @@ int main(void)
 {
     redis_host = getenv("REDIS_HOST") ? getenv("REDIS_HOST") : "127.0.0.1";
     redis_port = env_int("REDIS_PORT", 6379);
+    key_prefix = getenv("KEY_PREFIX") ? getenv("KEY_PREFIX")
+                                      : "bench_baseline";
+    if (strlen(key_prefix) > 64) {
+        fprintf(stderr, "fcgi_baseline: KEY_PREFIX is longer than 64\n");
+        return 2;
+    }
     int workers = env_int("WORKERS", 16);
 
     if (FCGX_Init() != 0 || FCGX_IsCGI()) {
