@@ -52,6 +52,8 @@ typedef struct store_s {
 /* False when out of memory. redirects is shared by every worker. */
 bool store_init(store_t *st, const config_t *cfg,
                 store_redirects_t *redirects);
+
+/* Closes every connection and frees what store_init took: the end. */
 void store_close(store_t *st);
 
 /* True in Cluster mode, where keys outside a hash tag are written apart. */

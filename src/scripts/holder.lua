@@ -19,6 +19,7 @@ if op == 'reserve' then
     return cjson.encode({ ok = true, reserved = true })
 elseif op == 'add' then
     redis.call('ZADD', key, 'XX', tonumber(ARGV[3]), lock_id)
+    max_pexpire(key, tonumber(ARGV[4]))
 elseif op == 'remove' then
     redis.call('ZREM', key, lock_id)
 end
