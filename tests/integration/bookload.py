@@ -7,6 +7,7 @@ of their own, retrying through 5xx answers the way a careful client does
     load.acked      # {lockId: answer} of every booking answered 200/201
     load.answers    # (monotonic time, status) of every booking request
     load.unavailable  # how many requests of either kind got a 5xx or none
+    load.timeline   # (sent, answered, path, status or None) of every request
 
 Bounded: each thread books at most max_per_thread slots, one every pace_s
 at most, and gives a slot up after retry_s of 5xx answers.
@@ -75,6 +76,7 @@ class BookingLoad:
         self.gave_up = 0
         self.unavailable = 0    # 5xx or no answer, acquire and booking
         self.refused = []
+        self.timeline = []
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._threads = [threading.Thread(target=self._run, args=(t,),
@@ -114,7 +116,11 @@ class BookingLoad:
     def _retry(self, path, body, deadline, on_answer=None):
         """Sends until an answer below 500 or the deadline; None then."""
         while not self._stop.is_set() or on_answer is not None:
+            sent = time.monotonic()
             r = self._request(path, body)
+            with self._lock:
+                self.timeline.append((sent, time.monotonic(), path,
+                                      r.status if r is not None else None))
             if r is None or r.status >= 500:
                 with self._lock:
                     self.unavailable += 1

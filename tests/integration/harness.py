@@ -17,6 +17,8 @@ answers.
     stack = Stack(instances=3)                   # three apps, one upstream
     stack = Stack(cluster=True)                  # Redis Cluster, 3 primaries
     stack.redis_node(stack.redis_ports[1], "CLUSTER", "NODES")
+    stack = Stack(cluster=True, cluster_replicas=1)  # and a replica each
+    stack.kill_redis_node(port); stack.start_redis_node(port)  # one node
     stack.kill_app(instance=2)                   # SIGKILL "app-2" only
     stack.kill_app(signal.SIGTERM); stack.exit_status["app"]
     responses = concurrently(stack, [("POST", path, body)] * 20)
@@ -42,6 +44,12 @@ one cursor over every node, INFO the numbers summed; FLUSHALL, CONFIG SET,
 SCRIPT, DEBUG, CLIENT ... run on every node at once. stop_redis() and
 start_redis() stop and start every node, and start_redis() waits until the
 cluster is whole again.
+
+With replicas (cluster_replicas=N), the commands for every node (KEYS,
+DBSIZE, SCAN, INFO, FLUSHALL, ...) go to the primaries that serve slots at
+that moment, as a cluster client's would, whichever nodes they are after a
+failover; CONFIG SET goes to every running node. The cluster is whole when,
+on top of the above, every primary has N replicas online.
 
 stop() fails (AssertionError, logs kept) when the app's log holds a
 sanitizer report, so an ASan or UBSan finding can never pass unseen.
@@ -109,6 +117,15 @@ CLUSTER_REDIS_CONFIG = {
     "cluster-node-timeout": "2000",
 }
 CLUSTER_SLOTS = 16384
+
+# On top of that with replicas (Stack(cluster_replicas=N)): a replica (a
+# new one, or a restarted node that rejoins) syncs at once, without disk.
+# The node timeout above also makes a failed primary's replica take over
+# within a few seconds.
+CLUSTER_REPLICA_REDIS_CONFIG = {
+    "repl-diskless-sync": "yes",
+    "repl-diskless-sync-delay": "0",
+}
 
 
 class RedisError(Exception):
@@ -350,20 +367,29 @@ class Stack:
                   "redis", "redis-2", ..., made with redis-cli --cluster
                   create; False: one redis-server "redis"; None (default):
                   as SLOTLOCK_TEST_REDIS says.
+    cluster_replicas: with a cluster, N replicas for each primary
+                  (CLUSTER_NODES * (1 + N) nodes, the primaries first:
+                  "redis" to "redis-3" at creation), made with --cluster-
+                  replicas N; 0 (default): primaries only.
     """
 
     def __init__(self, env=None, redis_config=None, start_redis=True,
-                 ready_timeout=10.0, instances=1, cluster=None):
+                 ready_timeout=10.0, instances=1, cluster=None,
+                 cluster_replicas=0):
         self.ready_timeout = ready_timeout
         self._procs = {}
         self._logs = {}
         self.exit_status = {}   # name -> exit status of its last run
         self.cluster = (TEST_REDIS == "cluster") if cluster is None \
             else bool(cluster)
+        if cluster_replicas and not self.cluster:
+            raise ValueError("cluster_replicas needs cluster=True")
+        self.cluster_replicas = int(cluster_replicas)
         self._cluster_made = False
         self._slot_map = None   # [(first slot, last slot, port)]
         self.dir = tempfile.mkdtemp(prefix="slotlock-it-")
-        nodes = CLUSTER_NODES if self.cluster else 1
+        nodes = (CLUSTER_NODES * (1 + self.cluster_replicas)
+                 if self.cluster else 1)
         self.redis_names = ["redis"] + ["redis-%d" % i
                                         for i in range(2, nodes + 1)]
         self.redis_ports = [free_port() for _ in self.redis_names]
@@ -401,6 +427,8 @@ class Stack:
                 # 10000, may be taken or past 65535.
                 config.update(CLUSTER_REDIS_CONFIG,
                               **{"cluster-port": str(free_port())})
+                if self.cluster_replicas:
+                    config.update(CLUSTER_REPLICA_REDIS_CONFIG)
             config.update(port=str(port), dir=os.path.join(self.dir, name))
             config.update(redis_config or {})
             self.redis_configs.append(config)
@@ -476,11 +504,7 @@ class Stack:
         serves: the cluster until every node says cluster_state:ok and all
         agree on which primary has which slots."""
         for name, config in zip(self.redis_names, self.redis_configs):
-            conf = os.path.join(config["dir"], "redis.conf")
-            with open(conf, "w") as f:
-                for key, value in config.items():
-                    f.write("%s %s\n" % (key, value))
-            self._spawn(name, ["redis-server", conf])
+            self._spawn_redis(name, config)
         self._wait(lambda: all(self.redis_node(port, "PING") == "PONG"
                                for port in self.redis_ports),
                    "redis-server", *self.redis_names)
@@ -489,6 +513,29 @@ class Stack:
         if not self._cluster_made:
             self._create_cluster()
         self.wait_cluster()
+
+    def _spawn_redis(self, name, config):
+        conf = os.path.join(config["dir"], "redis.conf")
+        with open(conf, "w") as f:
+            for key, value in config.items():
+                f.write("%s %s\n" % (key, value))
+        self._spawn(name, ["redis-server", conf])
+
+    def kill_redis_node(self, port, sig=signal.SIGKILL):
+        """Signals one node of the cluster (default: SIGKILL, a crash) and
+        waits for it to end. It stays one of the cluster's nodes: the
+        others see it fail, and start_redis_node() brings it back."""
+        self._kill(self.redis_name_of(port), sig)
+
+    def start_redis_node(self, port):
+        """Starts one stopped node again, with its configuration, data and
+        nodes.conf, and waits until it answers PING (it may still be
+        joining: wait_cluster() waits for the whole cluster)."""
+        name = self.redis_name_of(port)
+        self._spawn_redis(name, self.redis_configs[
+            self.redis_ports.index(port)])
+        self._wait(lambda: self.redis_node(port, "PING") == "PONG",
+                   name, name)
 
     def _create_cluster(self):
         log = os.path.join(self.dir, "cluster-create.log")
@@ -501,7 +548,8 @@ class Stack:
             status = subprocess.run(
                 ["redis-cli", "--cluster", "create"]
                 + ["127.0.0.1:%d" % port for port in self.redis_ports]
-                + ["--cluster-replicas", "0", "--cluster-yes"],
+                + ["--cluster-replicas", str(self.cluster_replicas),
+                   "--cluster-yes"],
                 stdin=subprocess.DEVNULL, stdout=out,
                 stderr=subprocess.STDOUT, env=env, timeout=60).returncode
         if status != 0:
@@ -523,9 +571,21 @@ class Stack:
             return sorted((r[0], r[1], int(r[2][1])) for r in reply)
         raise error
 
+    def cluster_primaries(self):
+        """The ports of the primaries that serve slots now, sorted."""
+        return sorted({port for _, _, port in self.cluster_slot_map()})
+
+    def cluster_replicas_of(self, port):
+        """The ports of the replicas that the primary on port says are
+        online (INFO replication)."""
+        info = self.redis_node(port, "INFO", "replication")
+        return [int(p) for p in re.findall(
+            r"^slave\d+:.*\bport=(\d+),state=online", info, re.M)]
+
     def cluster_ok(self):
         """Every node answers cluster_state:ok, all see the same slot map,
-        and it covers every slot."""
+        and it covers every slot; with replicas, every primary has its
+        replicas online and every other node is one of them."""
         maps = []
         for port in self.redis_ports:
             if "cluster_state:ok" not in self.redis_node(port, "CLUSTER",
@@ -533,7 +593,16 @@ class Stack:
                 return False
             maps.append(self.cluster_slot_map(port))
         covered = sum(last - first + 1 for first, last, _ in maps[0])
-        return covered == CLUSTER_SLOTS and all(m == maps[0] for m in maps)
+        if covered != CLUSTER_SLOTS or any(m != maps[0] for m in maps):
+            return False
+        if not self.cluster_replicas:
+            return True
+        replicas = {port: self.cluster_replicas_of(port)
+                    for _, _, port in maps[0]}
+        return (all(len(r) == self.cluster_replicas
+                    for r in replicas.values())
+                and sorted(list(replicas) + sum(replicas.values(), []))
+                == sorted(self.redis_ports))
 
     def wait_cluster(self, timeout=30.0):
         """Waits until cluster_ok(); forgets the slot map known so far."""
@@ -769,10 +838,25 @@ class Stack:
             asking = False
             port = self.redis_node_of(key)
 
-    def _on_every_node(self, args):
-        """args on every node at once; their replies in node order. An
-        error of any node is raised."""
-        replies = [None] * len(self.redis_ports)
+    def _data_ports(self):
+        """The nodes a command for every node goes to: all of them, or
+        with replicas the primaries serving slots now."""
+        if not self.cluster_replicas:
+            return self.redis_ports
+        return self.cluster_primaries()
+
+    def _first_port(self):
+        """The node that answers a command for any node: the first, or
+        with replicas the first primary serving slots now."""
+        if not self.cluster_replicas:
+            return self.redis_port
+        return self.cluster_primaries()[0]
+
+    def _on_every_node(self, args, ports=None):
+        """args on every node (default: _data_ports()) at once; their
+        replies in node order. An error of any node is raised."""
+        ports = self._data_ports() if ports is None else ports
+        replies = [None] * len(ports)
 
         def run(i, port):
             try:
@@ -780,7 +864,7 @@ class Stack:
             except BaseException as e:  # raised in the caller's thread
                 replies[i] = e
         threads = [threading.Thread(target=run, args=(i, port))
-                   for i, port in enumerate(self.redis_ports)]
+                   for i, port in enumerate(ports)]
         for t in threads:
             t.start()
         for t in threads:
@@ -793,10 +877,11 @@ class Stack:
     def _scan(self, args):
         """SCAN over every node with one cursor: node index + node count *
         that node's cursor."""
-        n = len(self.redis_ports)
+        ports = self._data_ports()
+        n = len(ports)
         cursor = int(args[1])
         node, node_cursor = cursor % n, cursor // n
-        next_cursor, keys = self.redis_node(self.redis_ports[node], "SCAN",
+        next_cursor, keys = self.redis_node(ports[node], "SCAN",
                                             node_cursor, *args[2:])
         next_cursor = int(next_cursor)
         if next_cursor:
@@ -816,18 +901,22 @@ class Stack:
             return self._scan(args)
         if name == "CONFIG":
             if sub == "GET":
-                return self.redis_node(self.redis_port, *args)
+                return self.redis_node(self._first_port(), *args)
+            if self.cluster_replicas:
+                return self._on_every_node(args, [
+                    port for port in self.redis_ports
+                    if self.pid(self.redis_name_of(port))])[0]
             return self._on_every_node(args)[0]
         if name in _ALL_NODES or (name == "MEMORY" and sub != "USAGE"):
             return self._on_every_node(args)[0]
         if name in _ANY_NODE or len(args) < 2:
-            return self.redis_node(self.redis_port, *args)
+            return self.redis_node(self._first_port(), *args)
         if name in _SUMMED_PER_KEY:
             return sum(self._keyed(key, (args[0], key)) for key in args[1:])
         if name in ("EVAL", "EVALSHA", "EVAL_RO", "EVALSHA_RO", "FCALL",
                     "FCALL_RO"):
             if int(args[2]) == 0:
-                return self.redis_node(self.redis_port, *args)
+                return self.redis_node(self._first_port(), *args)
             return self._keyed(args[3], args)
         if name in _KEY_IS_SECOND:
             return self._keyed(args[2], args)

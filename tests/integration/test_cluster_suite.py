@@ -6,9 +6,9 @@ fails its test, with the module's output in the log.
 
 Left out: test_failover (Sentinel, a single primary by nature),
 test_round_trips (counts commands on one Redis), test_deploy (starts no
-Redis), test_cluster (a cluster whatever the setting). test_valgrind runs
-when SLOTLOCK_VALGRIND_TESTS=1 (make check sets it where valgrind runs the
-single-Redis one)."""
+Redis), test_cluster and test_cluster_failover (a cluster whatever the
+setting). test_valgrind runs when SLOTLOCK_VALGRIND_TESTS=1 (make check
+sets it where valgrind runs the single-Redis one)."""
 
 import os
 import subprocess
