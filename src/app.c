@@ -10,6 +10,7 @@
 #include "auth.h"
 #include "keyslot.h"
 #include "log.h"
+#include "validate.h"
 
 static const handler_fn handlers[ROUTE_COUNT] = {
     [ROUTE_HEALTH] = lock_health,
@@ -89,6 +90,34 @@ void app_new_uuid(char *out)
     /* libuuid's random (version 4) generator, from the kernel's entropy. */
     uuid_generate_random(uuid);
     uuid_unparse_lower(uuid, out);
+}
+
+void app_new_id(const worker_t *w, char *out, const char *prefix,
+                const char *near_key)
+{
+    char key[SLOT_KEY_MAX];
+
+    app_new_uuid(out);
+    if (!store_is_cluster(&w->store)) {
+        return;
+    }
+    int len = snprintf(key, sizeof(key), "%s%s", prefix, out);
+    size_t at = (size_t) len - KEYSLOT_STEER_DIGITS;
+    /* Which of the fitting digit strings: libuuid's randomness decides. */
+    unsigned pick = (unsigned) strtoul(out + 24, NULL, 16);
+    if (len > 0 && (size_t) len < sizeof(key)
+        && keyslot_steer(key, (size_t) len, at,
+                         keyslot(near_key, strlen(near_key)), pick))
+    {
+        memcpy(out + VALIDATE_UUID_LEN - KEYSLOT_STEER_DIGITS, key + at,
+               KEYSLOT_STEER_DIGITS);
+    }
+}
+
+bool app_one_slot(const worker_t *w, const char *a, const char *b)
+{
+    return !store_is_cluster(&w->store)
+           || keyslot(a, strlen(a)) == keyslot(b, strlen(b));
 }
 
 json_t *app_list(json_t *v)

@@ -44,6 +44,20 @@ bool app_require_admin(worker_t *w, const http_request_t *req,
 /* Writes a new random lowercase UUID into out (37 bytes). */
 void app_new_uuid(char *out);
 
+/*
+ * A new id (37 bytes into out) whose index key, prefix followed by the id,
+ * lives in the same hash slot as near_key. With one Redis it is any new
+ * UUID. In Redis Cluster the last five hex digits are chosen for it (the
+ * rest is libuuid's), so that the script on near_key's slot can write the
+ * index too, and find it again from the id alone.
+ */
+void app_new_id(const worker_t *w, char *out, const char *prefix,
+                const char *near_key);
+
+/* True when one script may take both keys: always with one Redis, and in
+ * Redis Cluster when they hash to the same slot. */
+bool app_one_slot(const worker_t *w, const char *a, const char *b);
+
 /* A JSON list from a script's answer: cjson writes an empty list as {}. */
 json_t *app_list(json_t *v);
 

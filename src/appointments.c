@@ -160,40 +160,26 @@ static bool booking_replicated(worker_t *w, http_response_t *res)
 }
 
 /*
- * Redis Cluster: after the book script, points the appointment id index at
- * the record and drops the consumed lock from its holder's index. The id
- * index is written on every answer, replays included, so a retry with the
- * lockId repairs it; when it cannot be written the answer is 503 (retry
- * with the same lockId). Always true with one Redis, where the script did
- * both.
+ * Redis Cluster: drops the lock a new booking consumed from its holder's
+ * set, which lives on the tenant's slot, not the specialist's. Nothing to
+ * do with one Redis, where the script did it.
  */
-static bool index_appointment(worker_t *w, json_t *answer, const slot_t *slot,
-                              http_response_t *res)
+static void release_holder_place(worker_t *w, json_t *answer,
+                                 const slot_t *slot)
 {
     json_t *appt = json_object_get(answer, "appointment");
-    const char *id = json_string_value(json_object_get(appt, "id"));
-    char apptid_key[SLOT_KEY_MAX], appt_key[SLOT_KEY_MAX];
 
-    if (!store_is_cluster(&w->store) || id == NULL) {
-        return true;
+    if (!store_is_cluster(&w->store)
+        || !json_is_true(json_object_get(answer, "created")))
+    {
+        return;
     }
-    slot_apptid_key(id, apptid_key, sizeof(apptid_key));
-    slot_appt_key(slot, id, appt_key, sizeof(appt_key));
-    store_status_t st = store_set(&w->store, apptid_key, appt_key, 0);
-    if (st != STORE_OK) {
-        app_store_failure(w, st, res);
-        return false;
-    }
-    if (json_is_true(json_object_get(answer, "created"))) {
-        json_t *lock = json_pack("{s:s, s:O}", "tenantId", slot->tenant,
-                                 "holderId",
-                                 json_object_get(answer, "holderId"));
+    json_t *lock = json_pack("{s:s, s:O}", "tenantId", slot->tenant,
+                             "holderId", json_object_get(answer, "holderId"));
 
-        app_holder_index(w, lock, "remove",
-                         json_string_value(json_object_get(appt, "lockId")));
-        json_decref(lock);
-    }
-    return true;
+    app_holder_index(w, lock, "remove",
+                     json_string_value(json_object_get(appt, "lockId")));
+    json_decref(lock);
 }
 
 bool appointment_request_parse(json_t *body, appointment_request_t *req,
@@ -241,7 +227,10 @@ void appointment_create(worker_t *w, const http_request_t *req,
     }
 
     char appt_id[VALIDATE_UUID_LEN + 1];
-    app_new_uuid(appt_id);
+    slot_keys_t keys;
+
+    slot_keys(&slot, &keys);
+    app_new_id(w, appt_id, "booking_apptid:", keys.lock);
     json_t *phone = json_object_get(body, "customerPhone");
     json_t *record = json_pack(
         "{s:s, s:s, s:s, s:O, s:s, s:s, s:O, s:i, s:O, s:O, s:O, s:O, s:s?}",
@@ -265,13 +254,11 @@ void appointment_create(worker_t *w, const http_request_t *req,
     json_decref(record);
     json_decref(expected);
 
-    slot_keys_t keys;
     char lockid_key[SLOT_KEY_MAX] = "", done_key[SLOT_KEY_MAX];
     char appt_key[SLOT_KEY_MAX], apptid_key[SLOT_KEY_MAX];
     char start_min[APP_NUM_MAX], duration[APP_NUM_MAX];
     const bool cluster = store_is_cluster(&w->store);
 
-    slot_keys(&slot, &keys);
     if (with_lock) {
         slot_lockid_key(lock_id, lockid_key, sizeof(lockid_key));
     }
@@ -284,14 +271,15 @@ void appointment_create(worker_t *w, const http_request_t *req,
 
     const char *script_keys[] = {
         keys.lock, keys.lock_index, keys.booked, app_stats_key(w, &keys),
-        app_live_key(w, &keys), done_key, appt_key, lockid_key, apptid_key
+        app_live_key(w, &keys), done_key, appt_key, apptid_key, lockid_key
     };
     const char *args[] = {
         lock_id, record_json, start_min, duration, keys.lock_prefix,
         expected_json, DONE_TTL_S
     };
-    json_t *answer = app_script(w, SCRIPT_BOOK, cluster ? 7 : 9, script_keys,
-                                7, args, res);
+    json_t *answer = app_script(w, SCRIPT_BOOK,
+                                app_one_slot(w, keys.lock, lockid_key)
+                                ? 9 : 8, script_keys, 7, args, res);
     free(record_json);
     free(expected_json);
     if (answer == NULL) {
@@ -319,9 +307,8 @@ void appointment_create(worker_t *w, const http_request_t *req,
         if (remaining != NULL) {
             json_object_set(err, "remainingTTL", remaining);
         }
-    } else if (booking_replicated(w, res)
-               && index_appointment(w, answer, &slot, res))
-    {
+    } else if (booking_replicated(w, res)) {
+        release_holder_place(w, answer, &slot);
         bool created = json_is_true(json_object_get(answer, "created"));
         json_object_set_new(http_ok(res, created ? 201 : 200), "appointment",
                             appointment_view(json_object_get(answer,

@@ -3,6 +3,7 @@
  */
 #include "keyslot.h"
 
+#include <pthread.h>
 #include <string.h>
 
 /* crc16_table[i] = CRC16 of the byte i followed by zero bits. */
@@ -50,6 +51,62 @@ uint16_t keyslot_crc16(const char *buf, size_t len)
               ^ crc16_table[((crc >> 8) ^ (unsigned char) buf[i]) & 0xff];
     }
     return crc;
+}
+
+/* Candidates kept per slot value: enough for a choice, few for memory. */
+#define STEER_CHOICES 4
+
+static const char hex_digits[] = "0123456789abcdef";
+/* For each 14-bit value v, digit strings d (as 20-bit numbers) whose
+ * crc16(d ^ "00000") & 16383 == v. */
+static uint32_t steer_table[KEYSLOT_COUNT][STEER_CHOICES];
+static uint8_t steer_count[KEYSLOT_COUNT];
+static pthread_once_t steer_once = PTHREAD_ONCE_INIT;
+
+static void digits_of(uint32_t n, char *out)
+{
+    for (int i = KEYSLOT_STEER_DIGITS - 1; i >= 0; i--) {
+        out[i] = hex_digits[n & 15];
+        n >>= 4;
+    }
+}
+
+static void build_steer_table(void)
+{
+    for (uint32_t n = 0; n < 1u << (4 * KEYSLOT_STEER_DIGITS); n++) {
+        char d[KEYSLOT_STEER_DIGITS];
+
+        digits_of(n, d);
+        for (int i = 0; i < KEYSLOT_STEER_DIGITS; i++) {
+            d[i] ^= '0';
+        }
+        unsigned v = keyslot_crc16(d, sizeof(d)) & (KEYSLOT_COUNT - 1);
+        if (steer_count[v] < STEER_CHOICES) {
+            steer_table[v][steer_count[v]++] = n;
+        }
+    }
+}
+
+bool keyslot_steer(char *key, size_t len, size_t at, unsigned slot,
+                   unsigned pick)
+{
+    char saved[KEYSLOT_STEER_DIGITS];
+
+    if (at + KEYSLOT_STEER_DIGITS > len || memchr(key, '{', len) != NULL
+        || slot >= KEYSLOT_COUNT)
+    {
+        return false;
+    }
+    pthread_once(&steer_once, build_steer_table);
+    memcpy(saved, key + at, sizeof(saved));
+    memset(key + at, '0', KEYSLOT_STEER_DIGITS);
+    unsigned v = (keyslot_crc16(key, len) ^ slot) & (KEYSLOT_COUNT - 1);
+    if (steer_count[v] == 0) {
+        memcpy(key + at, saved, sizeof(saved));
+        return false;
+    }
+    digits_of(steer_table[v][pick % steer_count[v]], key + at);
+    return true;
 }
 
 unsigned keyslot(const char *key, size_t len)

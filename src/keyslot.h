@@ -7,6 +7,7 @@
 #ifndef SLOTLOCK_KEYSLOT_H
 #define SLOTLOCK_KEYSLOT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -20,5 +21,23 @@ uint16_t keyslot_crc16(const char *buf, size_t len);
  * first '}' after it is hashed, when that part is not empty.
  */
 unsigned keyslot(const char *key, size_t len);
+
+/* Hex digits keyslot_steer rewrites. */
+#define KEYSLOT_STEER_DIGITS 5
+
+/*
+ * Rewrites the KEYSLOT_STEER_DIGITS lowercase hex digits at key + at so
+ * that keyslot(key, len) == slot; pick chooses among the digit strings
+ * that do it. key must have no hash tag (no '{'), so that all of it is
+ * hashed. False, with key unchanged, when that cannot be done.
+ *
+ * CRC16 without initial or final XOR is linear: for messages of one
+ * length, crc(a ^ b) = crc(a) ^ crc(b), and leading zero bytes add
+ * nothing. So crc(key) = crc(key with "00000" there) ^ crc(digits ^
+ * "00000"), and a table of the second term for every five-digit string
+ * (built once, 256 KiB) gives digits for any key and slot.
+ */
+bool keyslot_steer(char *key, size_t len, size_t at, unsigned slot,
+                   unsigned pick);
 
 #endif

@@ -199,38 +199,6 @@ static void lock_route(worker_t *w, const http_request_t *req,
     json_decref(body);
 }
 
-/*
- * Redis Cluster: points the lockId index at a lock that acquire created or
- * renewed, until the lock's max hold, and moves a renewed lock's end in its
- * holder's index (a new lock's place was reserved before). False with res
- * filled (503) when the index could not be written: the lock is held, but
- * the routes given only its lockId would not find it, so it is not
- * acknowledged; asking again with the same holderId gets the same lock and
- * writes the index.
- */
-static bool index_lock(worker_t *w, json_t *answer, const char *lock_key,
-                       const char *new_lock_id, http_response_t *res)
-{
-    const char *lock_id = json_string_value(json_object_get(answer,
-                                                            "lockId"));
-    char lockid_key[SLOT_KEY_MAX];
-
-    if (!store_is_cluster(&w->store) || lock_id == NULL) {
-        return true;
-    }
-    slot_lockid_key(lock_id, lockid_key, sizeof(lockid_key));
-    store_status_t st = store_set(&w->store, lockid_key, lock_key,
-                                  json_integer_value(json_object_get(
-                                      answer, "maxUntil")));
-    if (st != STORE_OK) {
-        app_store_failure(w, st, res);
-        return false;
-    }
-    if (strcmp(lock_id, new_lock_id) != 0) {
-        app_holder_index(w, answer, "add", lock_id);
-    }
-    return true;
-}
 
 static void acquire(worker_t *w, const lock_request_t *in,
                     http_response_t *res)
@@ -246,7 +214,8 @@ static void acquire(worker_t *w, const lock_request_t *in,
     char held[APP_NUM_MAX] = "";
     bool reserved = false;
 
-    app_new_uuid(lock_id);
+    slot_keys(slot, &keys);
+    app_new_id(w, lock_id, "booking_lockid:", keys.lock);
     /* A cluster takes the holder's place first, on the tenant's slot. With
      * none left, the script may still renew the holder's own lock on this
      * slot, but makes no new one (it is told the holder is at the cap). */
@@ -261,7 +230,6 @@ static void acquire(worker_t *w, const lock_request_t *in,
     }
 
     slot_lockid_key(lock_id, lockid_key, sizeof(lockid_key));
-    slot_keys(slot, &keys);
     snprintf(start_min, sizeof(start_min), "%d", slot->start_min);
     snprintf(duration, sizeof(duration), "%d", slot->duration_min);
     snprintf(ttl_ms, sizeof(ttl_ms), "%ld", in->ttl_ms);
@@ -280,7 +248,8 @@ static void acquire(worker_t *w, const lock_request_t *in,
     };
     json_t *answer = NULL;
     store_status_t st = store_script(&w->store, SCRIPT_ACQUIRE,
-                                     cluster ? 5 : 6, script_keys, 13, args,
+                                     app_one_slot(w, keys.lock, lockid_key)
+                                     ? 6 : 5, script_keys, 13, args,
                                      &answer);
     /* A reserved place goes back unless the lock may have been made: after
      * a timeout or a lost connection it may have. */
@@ -309,7 +278,12 @@ static void acquire(worker_t *w, const lock_request_t *in,
         if (remaining != NULL) {
             json_object_set(err, "remainingTTL", remaining);
         }
-    } else if (index_lock(w, answer, keys.lock, lock_id, res)) {
+    } else {
+        /* The holder's own lock, renewed: its end moves in the holder's
+         * set too (a new lock's place was reserved above). */
+        if (!made) {
+            app_holder_index(w, answer, "add", got);
+        }
         lock_body(w, answer, res);
     }
     json_decref(answer);
@@ -361,7 +335,7 @@ static bool lock_target(worker_t *w, const lock_request_t *in,
     t->keyv[1] = app_live_key(w, &t->keys);
     t->keyv[2] = app_stats_key(w, &t->keys);
     t->keyv[3] = in->lockid_key;
-    t->nkeys = cluster ? 3 : 4;
+    t->nkeys = app_one_slot(w, t->lock, in->lockid_key) ? 4 : 3;
     return true;
 }
 

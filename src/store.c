@@ -707,25 +707,6 @@ store_status_t store_get(store_t *st, const char *key, char **value)
     return status;
 }
 
-store_status_t store_set(store_t *st, const char *key, const char *value,
-                         long long pxat)
-{
-    char at[24];
-    const char *argv[] = { "SET", key, value, "PXAT", at };
-    store_status_t status = STORE_OK;
-
-    snprintf(at, sizeof(at), "%lld", pxat);
-    redisReply *r = command(st, key, -1, pxat > 0 ? 5 : 3, argv, NULL);
-    if (r == NULL) {
-        return STORE_UNAVAILABLE;
-    }
-    if (r->type != REDIS_REPLY_STATUS) {
-        status = odd_reply(st, "SET", r);
-    }
-    freeReplyObject(r);
-    return status;
-}
-
 /* SCAN on one server (node, or the single one when node is negative). */
 static store_status_t scan_node(store_t *st, int node, const char *pattern,
                                 store_scan_fn fn, void *arg, bool *more)

@@ -82,10 +82,6 @@ store_status_t store_wait(store_t *st, int replicas, long timeout_ms,
 /* GET key. On STORE_OK *value is a new string, or NULL when missing. */
 store_status_t store_get(store_t *st, const char *key, char **value);
 
-/* SET key value, expiring at pxat (epoch ms) when pxat > 0. */
-store_status_t store_set(store_t *st, const char *key, const char *value,
-                         long long pxat);
-
 /*
  * Calls fn with each batch of keys that SCAN finds for pattern, until the
  * scan ends or fn returns false; in a cluster, on every primary in turn.

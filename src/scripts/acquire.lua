@@ -5,8 +5,9 @@
 -- ZREM goes on to store a new lock past maxmemory. allow-cross-slot-keys
 -- keeps what scripts without the line may do.
 -- acquire: hold [start, start+duration) for one tenant, resource and date.
--- KEYS: lock, day lock index, day bookings, stats, live-lock set, and with
---       one Redis the lockId index of the new lock.
+-- KEYS: lock, day lock index, day bookings, stats, live-lock set, lockId
+--       index of the new lock (in Redis Cluster, when the app could put it
+--       on this slot: always, in practice).
 -- ARGV: lockId, holderId ('' for none), tenantId, resourceId, date,
 --       startTime, start minute, duration, ttl ms, max hold ms,
 --       max locks per holder, lock key prefix of the day, and in Redis
@@ -37,7 +38,7 @@ if held then
         -- The same holder again: a refresh, capped by the first acquire.
         local expires_at = math.min(now + ttl, lock.maxUntil)
         set_lock_expiry(lock, lock_key, lockid and lockid_key(lock.lockId),
-                        live_key, expires_at)
+                        live_key, stats_key, expires_at)
         redis.call('HINCRBY', stats_key, 'locksRefreshed', 1)
         return lock_answer(lock, now, expires_at)
     end
@@ -51,7 +52,7 @@ local lock = { lockId = ARGV[1], tenantId = ARGV[3], resourceId = ARGV[4],
 if holder ~= '' then
     lock.holderId = holder
     local held = tonumber(ARGV[13])
-    if lockid then
+    if keeps_holders(stats_key) then
         local hkey = holder_key(lock)
         redis.call('ZREMRANGEBYSCORE', hkey, '-inf', now)
         held = redis.call('ZCARD', hkey)
@@ -78,10 +79,10 @@ max_pexpire(index_key, max_hold)
 redis.call('ZADD', live_key, expires_at, lock.lockId)
 if lockid then
     redis.call('SET', lockid, lock_key, 'PXAT', expires_at)
-    if holder ~= '' then
-        redis.call('ZADD', holder_key(lock), expires_at, lock.lockId)
-        max_pexpire(holder_key(lock), max_hold)
-    end
+end
+if holder ~= '' and keeps_holders(stats_key) then
+    redis.call('ZADD', holder_key(lock), expires_at, lock.lockId)
+    max_pexpire(holder_key(lock), max_hold)
 end
 redis.call('HINCRBY', stats_key, 'locksAcquired', 1)
 return lock_answer(lock, now, expires_at)

@@ -8,23 +8,24 @@
 -- a free interval. All checks and writes happen here, in one script on the
 -- resource's hash slot, so two bookings can never overlap.
 -- KEYS: lock key, day lock index, day bookings, stats, live-lock set, done
---       key of the lockId, new appointment record, and with one Redis the
---       lockId index and the appointment id index.
+--       key of the lockId, new appointment record, appointment id index,
+--       and the lockId index (in Redis Cluster only when it is on this
+--       slot).
 -- ARGV: lockId ('' for an admin booking without a lock), appointment JSON,
 --       start minute, duration, lock key prefix of the day, expected lock
 --       fields as JSON, seconds to remember the lockId's booking.
 local lock_key, index_key, booked_key, stats_key, live_key, done_key,
-      appt_key, lockid, apptid_key =
+      appt_key, apptid_key, lockid =
     KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8],
     KEYS[9]
 local lock_id = ARGV[1]
 local s, d = tonumber(ARGV[3]), tonumber(ARGV[4])
 
--- In Redis Cluster (no lockid key) the counters are the resource's own: a
--- refusal is counted only where they exist, so that bookings naming
--- made-up resources leave no key behind.
+-- In Redis Cluster the counters are the resource's own: a refusal is
+-- counted only where they exist, so that bookings naming made-up resources
+-- leave no key behind.
 local function reject(reason, extra)
-    if lockid or redis.call('EXISTS', stats_key) == 1 then
+    if keeps_holders(stats_key) or redis.call('EXISTS', stats_key) == 1 then
         redis.call('HINCRBY', stats_key, 'bookingsRejected', 1)
     end
     return fail(reason, extra)
@@ -68,9 +69,7 @@ appt.status = 'confirmed'
 appt.createdAt = now
 local raw = cjson.encode(appt)
 redis.call('SET', appt_key, raw)
-if apptid_key then
-    redis.call('SET', apptid_key, appt_key)
-end
+redis.call('SET', apptid_key, appt_key)
 redis.call('ZADD', booked_key, s, s .. '/' .. d .. '/' .. appt.id)
 if lock then
     redis.call('SET', done_key, appt_key, 'EX', tonumber(ARGV[7]))

@@ -8,12 +8,20 @@
 -- of that day's locks (score: start minute), and booking_booked:{t|r}:<date>,
 -- the day's confirmed bookings as "<start>/<duration>/<id>" members.
 --
--- Two indexes live outside that hash tag: booking_lockid:<lockId> (lockId
--- to lock key) and booking_holder:{tenant}:<holderId> (a holder's live
--- locks). With one Redis the scripts keep them too, and their keys come
--- last in KEYS. In Redis Cluster a script may touch one slot only: those
--- keys are not passed (nil), and the caller keeps the indexes with commands
--- of their own.
+-- Some keys live outside that hash tag: booking_lockid:<lockId> (lockId to
+-- lock key), booking_apptid:<id> (appointment id to record) and
+-- booking_holder:{tenant}:<holderId> (a holder's live locks). With one
+-- Redis the scripts keep them all, and the index keys come last in KEYS.
+-- In Redis Cluster a script may touch one slot only: the app makes its ids
+-- so that their index keys fall in the specialist's slot and passes them
+-- when they do (nil otherwise), and keeps the holder sets itself; there
+-- the counters are the resource's own (booking_stats:{t|r}).
+
+-- True with one Redis, where the shared counters are used: the scripts
+-- then keep the holder sets too.
+local function keeps_holders(stats_key)
+    return stats_key == 'slotlock:stats'
+end
 
 local function now_ms()
     local t = redis.call('TIME')
@@ -139,14 +147,15 @@ local function lock_index_key(lock)
 end
 
 -- Moves a lock's end to expires_at (epoch ms), with its indexes.
-local function set_lock_expiry(lock, key, lockid_key, live_key, expires_at)
+local function set_lock_expiry(lock, key, lockid_key, live_key, stats_key,
+                               expires_at)
     redis.call('PEXPIREAT', key, expires_at)
     redis.call('ZADD', live_key, expires_at, lock.lockId)
     if lockid_key then
         redis.call('PEXPIREAT', lockid_key, expires_at)
-        if lock.holderId then
-            redis.call('ZADD', holder_key(lock), expires_at, lock.lockId)
-        end
+    end
+    if lock.holderId and keeps_holders(stats_key) then
+        redis.call('ZADD', holder_key(lock), expires_at, lock.lockId)
     end
 end
 
@@ -160,7 +169,7 @@ local function remove_lock(lock, key, lockid_key, live_key, stats_key, now)
     if not lock.opaque then
         redis.call('ZREM', lock_index_key(lock), lock.startTime)
         redis.call('ZREM', live_key, lock.lockId)
-        if lockid_key and lock.holderId then
+        if lock.holderId and keeps_holders(stats_key) then
             redis.call('ZREM', holder_key(lock), lock.lockId)
         end
         redis.call('HINCRBY', stats_key, 'lockDurationTotal',

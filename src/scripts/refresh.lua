@@ -13,6 +13,6 @@ if redis.call('PEXPIRETIME', key) >= lock.maxUntil then
     return fail('max_hold_reached')
 end
 local expires_at = math.min(now + ttl, lock.maxUntil)
-set_lock_expiry(lock, key, KEYS[4], KEYS[2], expires_at)
+set_lock_expiry(lock, key, KEYS[4], KEYS[2], KEYS[3], expires_at)
 redis.call('HINCRBY', KEYS[3], 'locksRefreshed', 1)
 return lock_answer(lock, now, expires_at)

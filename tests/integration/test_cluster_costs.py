@@ -1,10 +1,11 @@
 """What each route costs against a Redis Cluster: the commands the app
 sends per request, counted on every primary.
 
-In a cluster a script may touch one hash slot only, so the indexes that
-live outside a resource's {tenant|resource} tag (lockId -> lock, appointment
-id -> record, a holder's locks) are kept with commands of their own, and the
-routes that span a tenant ask every primary. This test pins those costs to
+In a cluster a script may touch one hash slot only. The app makes lockIds
+and appointment ids whose index keys fall in the specialist's slot, so the
+script writes them as with one Redis; a holder's locks live on the tenant's
+slot and are kept with a script of their own there, and the routes that
+span a tenant ask every primary. This test pins those costs to
 the table in the README ("Redis Cluster"): MONITOR on every primary shows
 what the app sent (commands its scripts ran are marked "lua" and left out).
 
@@ -14,13 +15,14 @@ request sees a redirect."""
 
 import itertools
 import os
+import re
 import sys
 import unittest
 from collections import Counter
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import Stack  # noqa: E402
+from harness import Stack, keyslot  # noqa: E402
 from test_round_trips import Monitor  # noqa: E402
 
 REQUESTS = 4
@@ -86,14 +88,42 @@ class ClusterCostTest(unittest.TestCase):
 
     # ---- one slot -----------------------------------------------------
 
-    def test_acquire_without_holder_is_the_script_and_the_lockid_index(self):
+    def test_acquire_without_holder_is_one_script_call(self):
         self.assertCost([("POST", "/api/locks/acquire", self.slot())
-                         for _ in range(REQUESTS)], 200, evalsha=1, set=1)
+                         for _ in range(REQUESTS)], 200, evalsha=1)
 
     def test_acquire_with_holder_reserves_a_place_first(self):
         self.assertCost([("POST", "/api/locks/acquire",
                           self.slot(holderId="h"))
-                         for _ in range(REQUESTS)], 200, evalsha=2, set=1)
+                         for _ in range(REQUESTS)], 200, evalsha=2)
+
+    def test_ids_are_made_for_their_specialists_slot(self):
+        """lockIds and appointment ids are still UUIDs, with their index
+        keys in the slot of the specialist's lock."""
+        uuid_form = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-"
+                               r"[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
+        ids = set()
+        for _ in range(20):
+            slot = self.slot()
+            lock_id = self.acquire(slot)
+            r = self.stack.request("POST", "/api/appointments",
+                                   self.booking(slot, lock_id))
+            self.assertEqual(r.status, 201, r.text)
+            appt_id = r.json["appointment"]["id"]
+            lock_key = "booking_lock:{%s|%s}:%s:%s" % (
+                slot["tenantId"], slot["resourceId"], slot["date"],
+                slot["startTime"])
+            for index in ("booking_lockid:" + lock_id,
+                          "booking_apptid:" + appt_id):
+                self.assertRegex(index.split(":", 1)[1], uuid_form)
+                self.assertEqual(keyslot(index), keyslot(lock_key), index)
+            self.assertEqual(self.stack.redis("GET",
+                                              "booking_apptid:" + appt_id),
+                             "booking_appt:{%s|%s}:%s:%s" % (
+                                 slot["tenantId"], slot["resourceId"],
+                                 slot["date"], appt_id))
+            ids.update((lock_id, appt_id))
+        self.assertEqual(len(ids), 40)
 
     def test_refused_acquire_gives_the_reserved_place_back(self):
         taken = []
@@ -146,7 +176,7 @@ class ClusterCostTest(unittest.TestCase):
                 % (slot["tenantId"], slot["resourceId"], slot["date"]))
         self.assertCost([("GET", path, None)] * REQUESTS, 200, evalsha=1)
 
-    def test_booking_writes_the_appointment_index_after_the_script(self):
+    def test_booking_is_one_script_call(self):
         plain, held = [], []
         for _ in range(REQUESTS):
             slot = self.slot()
@@ -154,13 +184,12 @@ class ClusterCostTest(unittest.TestCase):
             slot = self.slot(holderId="h")
             held.append(self.booking(slot, self.acquire(slot)))
         self.assertCost([("POST", "/api/appointments", b) for b in plain],
-                        201, evalsha=1, set=1)
-        # The consumed lock leaves its holder's index as well.
+                        201, evalsha=1)
+        # The consumed lock leaves its holder's set as well.
         self.assertCost([("POST", "/api/appointments", b) for b in held],
-                        201, evalsha=2, set=1)
-        # A retry renews the index, so that it repairs a lost one.
+                        201, evalsha=2)
         self.assertCost([("POST", "/api/appointments", b) for b in plain],
-                        200, evalsha=1, set=1)
+                        200, evalsha=1)
         ids = [self.stack.request("POST", "/api/appointments",
                                   b).json["appointment"]["id"]
                for b in plain]

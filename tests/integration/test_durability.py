@@ -239,10 +239,10 @@ class DurabilityCase(unittest.TestCase):
             if target is None:
                 continue
             if stack.cluster and target not in locks:
-                # In a cluster the lockId index lives outside the lock's
-                # slot, written and dropped beside the script, not in it,
-                # and may outlive its lock until it expires: it must then
-                # lead nowhere.
+                # In a cluster an index the lock scripts could not reach
+                # (an id not made for the lock's slot; an admin's
+                # force-release) may outlive its lock until it expires: it
+                # must then lead nowhere.
                 r = stack.request("GET", "/api/locks/" + key.split(":", 1)[1])
                 self.assertEqual(r.status, 404, r.text)
                 dangling += 1

@@ -64,6 +64,36 @@ START_TEST(slots_match_what_redis_answered)
 }
 END_TEST
 
+/* Any slot can be reached by choosing five hex digits of a key. */
+START_TEST(ids_can_be_steered_to_any_slot)
+{
+    static const char base[] =
+        "booking_lockid:3b93bb47-8eab-4f8d-927f-c2f151ffae01";
+    size_t len = strlen(base), at = len - KEYSLOT_STEER_DIGITS;
+    char key[sizeof(base)];
+
+    for (unsigned slot = 0; slot < KEYSLOT_COUNT; slot++) {
+        for (unsigned pick = 0; pick < 3; pick++) {
+            memcpy(key, base, sizeof(base));
+            ck_assert_msg(keyslot_steer(key, len, at, slot, pick * 7919),
+                          "no digits for slot %u", slot);
+            ck_assert_uint_eq(keyslot(key, len), slot);
+            /* Only the five digits changed, and they are lowercase hex. */
+            ck_assert_int_eq(memcmp(key, base, at), 0);
+            ck_assert_uint_eq(strspn(key + at, "0123456789abcdef"),
+                              KEYSLOT_STEER_DIGITS);
+        }
+    }
+    /* A hash tag would be hashed instead of the digits: refused. */
+    char tagged[] = "booking_lock:{t|r}:00000";
+    ck_assert(!keyslot_steer(tagged, strlen(tagged), strlen(tagged) - 5, 1,
+                             0));
+    ck_assert_str_eq(tagged, "booking_lock:{t|r}:00000");
+    ck_assert(!keyslot_steer(key, len, len - 4, 1, 0));
+    ck_assert(!keyslot_steer(key, len, at, KEYSLOT_COUNT, 0));
+}
+END_TEST
+
 /* Parses one RESP reply, the way hiredis reads it off a socket. */
 static redisReply *resp(const char *text)
 {
@@ -214,6 +244,7 @@ int main(void)
     tcase_add_test(tc, crc16_is_xmodem);
     tcase_add_test(tc, hash_tags_follow_the_cluster_spec);
     tcase_add_test(tc, slots_match_what_redis_answered);
+    tcase_add_test(tc, ids_can_be_steered_to_any_slot);
     tcase_add_test(tc, seeds_are_known_before_any_map);
     tcase_add_test(tc, cluster_slots_fills_the_map);
     tcase_add_test(tc, a_broken_slot_map_is_ignored);
