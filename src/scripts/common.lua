@@ -178,14 +178,13 @@ local function remove_lock(lock, key, lockid_key, live_key, stats_key, now)
     end
 end
 
--- The answer of acquire and refresh. tenantId, holderId and maxUntil are
--- for the caller's own index writes in Redis Cluster.
+-- The answer of acquire and refresh. tenantId and holderId are for the
+-- caller's holder sets in Redis Cluster.
 local function lock_answer(lock, now, expires_at)
     return cjson.encode({ ok = true, lockId = lock.lockId,
                           expiresIn = expires_at - now,
                           expiresAt = expires_at, serverTime = now,
-                          tenantId = lock.tenantId, holderId = lock.holderId,
-                          maxUntil = lock.maxUntil })
+                          tenantId = lock.tenantId, holderId = lock.holderId })
 end
 
 -- The answer of a route that removed a lock, with what the caller needs to

@@ -923,15 +923,20 @@ class Stack:
         return self._keyed(args[1], args)
 
 
-def wait_until(check, timeout=10.0, pause=0.05):
+def wait_until(check, timeout=10.0, pause=0.05, ignore=()):
     """Calls check until it is true or timeout seconds have passed; returns
-    its last answer as a bool."""
+    its last answer as a bool. An exception of a class in ignore counts as
+    not yet."""
     deadline = time.monotonic() + timeout
-    while not check():
+    while True:
+        try:
+            if check():
+                return True
+        except ignore:
+            pass
         if time.monotonic() > deadline:
             return False
         time.sleep(pause)
-    return True
 
 
 STOCK_NGINX = "/etc/nginx"

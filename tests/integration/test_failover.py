@@ -19,6 +19,7 @@ import unittest
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from bookload import BookingLoad, booked_intervals, overlaps  # noqa: E402
+import harness  # noqa: E402
 from harness import (RedisError, Stack, _resp_encode, _resp_read,  # noqa: E402
                      free_port)
 
@@ -30,16 +31,10 @@ def report(text):
 
 
 def wait_until(check, timeout, pause=0.05):
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            if check():
-                return True
-        except (OSError, RedisError):
-            pass
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(pause)
+    """harness.wait_until, with a Redis or socket error counting as not
+    yet."""
+    return harness.wait_until(check, timeout, pause,
+                              ignore=(OSError, RedisError))
 
 
 def redis_at(port, *args):
