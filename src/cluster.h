@@ -22,7 +22,7 @@
 typedef struct cluster_node_s {
     char host[CLUSTER_HOST_MAX];
     int port;
-    void *ctx;              /* redisContext, NULL when not connected */
+    struct redisContext *ctx;   /* NULL when not connected */
     int slots;              /* slots the map says it serves */
 } cluster_node_t;
 

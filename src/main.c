@@ -17,8 +17,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "app.h"
+#include "http.h"
 #include "log.h"
+#include "router.h"
+#include "worker.h"
 
 #define LISTEN_FD 0
 
@@ -45,7 +47,7 @@ static void serve(worker_t *w, FCGX_Request *fcgi)
     if (!http_read_request(fcgi, &req)) {
         http_error(&res, 500, "internal_error", "Out of memory");
     } else {
-        app_handle(w, &req, &res, &match);
+        router_handle(w, &req, &res, &match);
     }
     http_send(fcgi, &res);
 
@@ -85,7 +87,7 @@ static void *worker_main(void *arg)
         FCGX_Finish_r(&fcgi);
     }
     FCGX_Free(&fcgi, 1);
-    store_close(&w->store);
+    db_close(&w->db);
     return NULL;
 }
 
@@ -130,7 +132,7 @@ int main(void)
         workers[i].id = i;
         workers[i].cfg = &cfg;
         workers[i].metrics = &metrics;
-        if (!store_init(&workers[i].store, &cfg, &metrics.redirects)) {
+        if (!db_init(&workers[i].db, &cfg, i)) {
             log_error("cannot start worker %d: out of memory", i);
             break;
         }

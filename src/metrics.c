@@ -158,7 +158,8 @@ static void metric(text_t *t, const char *name, const char *type,
              "slotlock_%s %.17g\n", name, help, name, type, name, value);
 }
 
-char *metrics_prometheus(metrics_t *m, json_t *stats, time_t now)
+char *metrics_prometheus(metrics_t *m, json_t *stats,
+                         const metrics_redirects_t *redirects, time_t now)
 {
     snapshot_t s;
     text_t t = { NULL, 0, 0 };
@@ -202,8 +203,7 @@ char *metrics_prometheus(metrics_t *m, json_t *stats, time_t now)
              "slotlock_redis_redirects_total{kind=\"moved\"} %lu\n"
              "slotlock_redis_redirects_total{kind=\"ask\"} %lu\n"
              "slotlock_redis_redirects_total{kind=\"tryagain\"} %lu\n",
-             atomic_load(&m->redirects.moved), atomic_load(&m->redirects.ask),
-             atomic_load(&m->redirects.tryagain));
+             redirects->moved, redirects->ask, redirects->tryagain);
 
     text_add(&t, "# HELP slotlock_request_duration_seconds "
              "Request latency by route.\n"

@@ -16,7 +16,6 @@
 #include <time.h>
 
 #include "router.h"
-#include "store.h"
 
 #define METRICS_BUCKETS 12
 
@@ -33,7 +32,6 @@ typedef struct metrics_s {
     atomic_ulong requests_total;
     atomic_ulong request_errors;            /* 5xx answers */
     metrics_route_t routes[ROUTE_COUNT];
-    store_redirects_t redirects;            /* Cluster mode */
     time_t started;
 } metrics_t;
 
@@ -49,7 +47,14 @@ void metrics_observe(metrics_t *m, route_t route, int status,
  */
 json_t *metrics_json(metrics_t *m, json_t *stats, time_t now);
 
-/* The same numbers, plus the latency histograms, as Prometheus text. */
-char *metrics_prometheus(metrics_t *m, json_t *stats, time_t now);
+/* Redis Cluster redirections the process followed (all 0 elsewhere). */
+typedef struct metrics_redirects_s {
+    unsigned long moved, ask, tryagain;
+} metrics_redirects_t;
+
+/* The same numbers, plus the latency histograms and the redirections, as
+ * Prometheus text. */
+char *metrics_prometheus(metrics_t *m, json_t *stats,
+                         const metrics_redirects_t *redirects, time_t now);
 
 #endif

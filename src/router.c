@@ -11,6 +11,33 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "admin.h"
+#include "appointments.h"
+#include "http.h"
+#include "locks.h"
+#include "worker.h"
+
+typedef void (*handler_fn)(worker_t *w, const http_request_t *req,
+                           const route_match_t *match, http_response_t *res);
+
+static const handler_fn handlers[ROUTE_COUNT] = {
+    [ROUTE_HEALTH] = lock_health,
+    [ROUTE_ACQUIRE] = lock_acquire,
+    [ROUTE_VERIFY] = lock_verify,
+    [ROUTE_REFRESH] = lock_refresh,
+    [ROUTE_RELEASE] = lock_release,
+    [ROUTE_STATUS] = lock_status,
+    [ROUTE_METRICS] = lock_metrics,
+    [ROUTE_ADMIN_ACTIVE] = lock_admin_active,
+    [ROUTE_ADMIN_FORCE_RELEASE] = lock_admin_force_release,
+    [ROUTE_LOCK_GET] = lock_get,
+    [ROUTE_LOCK_DELETE] = lock_release,
+    [ROUTE_APPT_CREATE] = appointment_create,
+    [ROUTE_APPT_LIST] = appointment_list,
+    [ROUTE_APPT_GET] = appointment_get,
+    [ROUTE_APPT_CANCEL] = appointment_cancel,
+};
+
 typedef struct route_entry_s {
     const char *path;
     const char *method;
@@ -134,4 +161,22 @@ void router_match(const char *method, const char *path, route_match_t *m)
         return;
     }
     set(m, ROUTE_NOT_FOUND, NULL, NULL);
+}
+
+void router_handle(worker_t *w, const http_request_t *req,
+                   http_response_t *res, route_match_t *match)
+{
+    router_match(req->method, req->path, match);
+    if (match->route != ROUTE_NOT_FOUND) {
+        handlers[match->route](w, req, match, res);
+    } else if (match->allow != NULL) {
+        http_error(res, 405, "method_not_allowed",
+                   "This path does not take that method");
+        res->allow = match->allow;
+    } else {
+        http_error(res, 404, "not_found", "No such route");
+    }
+    if (res->json == NULL && res->text == NULL) {
+        http_error(res, 500, "internal_error", "The request failed");
+    }
 }

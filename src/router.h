@@ -1,5 +1,8 @@
 /*
- * router.h - which handler a method and path go to (pure: no I/O).
+ * router.h - which handler a method and path go to.
+ *
+ * router_match is pure (no I/O): method and path in, route out.
+ * router_handle then calls the route's handler, or answers 404 or 405.
  */
 #ifndef SLOTLOCK_ROUTER_H
 #define SLOTLOCK_ROUTER_H
@@ -36,5 +39,14 @@ void router_match(const char *method, const char *path, route_match_t *m);
 
 /* The short name of a route ("acquire", "lock_get", ...). */
 const char *router_name(route_t route);
+
+struct worker_s;
+struct http_request_s;
+struct http_response_s;
+
+/* Answers one request: route it, call its handler, and fill res (a 404,
+ * 405 or 500 when no handler answered). */
+void router_handle(struct worker_s *w, const struct http_request_s *req,
+                   struct http_response_s *res, route_match_t *match);
 
 #endif

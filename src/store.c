@@ -1,517 +1,94 @@
 /*
- * store.c - the service's one door to Redis, over hiredis. See store.h.
+ * store.c - scripts, GET, SCAN and WAIT over the transport chosen at
+ * start-up. See store.h; the transports are store_single.c,
+ * store_sentinel.c and store_cluster.c.
  */
-#include "store.h"
-
-#include <errno.h>
-#include <hiredis/hiredis.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "cluster.h"
 #include "keyslot.h"
-#include "sentinel.h"
+#include "store_int.h"
 
 #define SCAN_COUNT "500"
 
-static struct timeval ms_to_timeval(long ms)
+store_t *store_open(const config_t *cfg)
 {
-    struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
+    store_t *st = calloc(1, sizeof(*st));
 
-    return tv;
-}
-
-bool store_init(store_t *st, const config_t *cfg,
-                store_redirects_t *redirects)
-{
-    memset(st, 0, sizeof(*st));
+    if (st == NULL) {
+        return NULL;
+    }
     st->cfg = cfg;
-    st->redirects = redirects;
     if (cfg->redis_cluster_nodes[0] != '\0') {
-        st->cluster = malloc(sizeof(*st->cluster));
-        if (st->cluster == NULL) {
-            return false;
-        }
-        cluster_init(st->cluster, cfg);
+        st->transport = &store_cluster_transport;
+    } else if (cfg->redis_sentinels[0] != '\0') {
+        st->transport = &store_sentinel_transport;
+    } else {
+        st->transport = &store_single_transport;
     }
-    return true;
-}
-
-bool store_is_cluster(const store_t *st)
-{
-    return st->cluster != NULL;
-}
-
-/* Frees *cp (and forgets it as the connection WAIT would use). */
-static void free_connection(store_t *st, void **cp)
-{
-    if (*cp != NULL) {
-        if (st->wrote == *cp) {
-            st->wrote = NULL;
-        }
-        redisFree(*cp);
-        *cp = NULL;
+    if (!st->transport->init(st)) {
+        free(st);
+        return NULL;
     }
+    return st;
 }
 
 void store_close(store_t *st)
 {
-    free_connection(st, &st->ctx);
-    if (st->cluster != NULL) {
-        for (int i = 0; i < st->cluster->count; i++) {
-            free_connection(st, &st->cluster->node[i].ctx);
-        }
-        free(st->cluster);
-        st->cluster = NULL;
+    if (st != NULL) {
+        st->transport->close(st);
+        free(st);
     }
 }
 
-/* Records why the connection *cp failed and drops it: it is never reused. */
-static void drop(store_t *st, void **cp, const char *what)
+bool store_sharded(const store_t *st)
 {
-    redisContext *c = *cp;
-
-    int err = errno;
-
-    /* A stalled Redis shows as EAGAIN (command timeout) or ETIMEDOUT. */
-    st->timed_out = c != NULL && c->err == REDIS_ERR_IO
-                    && (err == EAGAIN || err == EWOULDBLOCK
-                        || err == ETIMEDOUT || err == EINPROGRESS);
-
-    snprintf(st->error, sizeof(st->error), "%s: %s", what,
-             c && c->errstr[0] ? c->errstr : "connection failed");
-    free_connection(st, cp);
+    return st->transport->sharded;
 }
 
-/* Runs a command during connection set-up; true when it is not an error. */
-static bool setup_command(store_t *st, redisContext *c, int argc,
-                          const char **argv)
+bool store_one_slot(const store_t *st, const char *a, const char *b)
 {
-    redisReply *r = redisCommandArgv(c, argc, argv, NULL);
-    bool ok = r != NULL && r->type != REDIS_REPLY_ERROR;
-
-    if (r != NULL && !ok) {
-        snprintf(st->error, sizeof(st->error), "%s: %s", argv[0], r->str);
-    }
-    freeReplyObject(r);
-    return ok;
+    return !st->transport->sharded
+           || keyslot(a, strlen(a)) == keyslot(b, strlen(b));
 }
 
-/*
- * Loads every script with one pipelined round trip and keeps their SHA1s,
- * so that requests can use EVALSHA from the first one on.
- */
-static bool load_scripts(store_t *st, redisContext *c)
+const char *store_error(const store_t *st)
 {
-    for (int i = 0; i < SCRIPT_COUNT; i++) {
-        redisAppendCommand(c, "SCRIPT LOAD %s", script_source[i]);
-    }
-
-    bool ok = true;
-    for (int i = 0; i < SCRIPT_COUNT; i++) {
-        redisReply *r;
-
-        if (redisGetReply(c, (void **) &r) != REDIS_OK) {
-            return false;
-        }
-        if (r->type == REDIS_REPLY_STRING && r->len == 40) {
-            memcpy(st->sha[i], r->str, 41);
-        } else {
-            snprintf(st->error, sizeof(st->error), "SCRIPT LOAD: %s",
-                     r->type == REDIS_REPLY_ERROR ? r->str : "odd reply");
-            ok = false;
-        }
-        freeReplyObject(r);
-    }
-    return ok;
-}
-
-/*
- * In Sentinel mode, true when the server we reached says it is a primary:
- * a sentinel's answer may be a moment old, and a demoted primary serves
- * reads as if nothing happened.
- */
-static bool is_primary(redisContext *c)
-{
-    redisReply *r = redisCommand(c, "ROLE");
-    bool primary = r != NULL && r->type == REDIS_REPLY_ARRAY
-                   && r->elements > 0
-                   && r->element[0]->type == REDIS_REPLY_STRING
-                   && strcmp(r->element[0]->str, "master") == 0;
-
-    freeReplyObject(r);
-    return primary;
-}
-
-/*
- * Opens a connection to host:port (a Unix socket when host starts with
- * '/'), ready for requests: timeouts set, authenticated, database chosen,
- * scripts loaded. NULL, with st->error set, when that failed.
- */
-static void *open_connection(store_t *st, const char *host, int port)
-{
-    const config_t *cfg = st->cfg;
-    struct timeval connect_tv = ms_to_timeval(cfg->redis_connect_timeout_ms);
-    void *c;
-
-    if (host[0] == '/') {
-        c = redisConnectUnixWithTimeout(host, connect_tv);
-    } else {
-        c = redisConnectWithTimeout(host, port, connect_tv);
-    }
-    if (c == NULL || ((redisContext *) c)->err) {
-        drop(st, &c, "connect");
-        return NULL;
-    }
-    if (redisSetTimeout(c, ms_to_timeval(cfg->redis_command_timeout_ms))
-        != REDIS_OK)
-    {
-        drop(st, &c, "set timeout");
-        return NULL;
-    }
-    redisEnableKeepAlive(c);
-
-    if (cfg->redis_password[0] != '\0') {
-        const char *argv[] = { "AUTH", cfg->redis_password };
-
-        if (!setup_command(st, c, 2, argv)) {
-            drop(st, &c, "AUTH");
-            return NULL;
-        }
-    }
-    if (cfg->redis_db != 0) {
-        char db[16];
-        const char *argv[] = { "SELECT", db };
-
-        snprintf(db, sizeof(db), "%d", cfg->redis_db);
-        if (!setup_command(st, c, 2, argv)) {
-            drop(st, &c, "SELECT");
-            return NULL;
-        }
-    }
-    if (cfg->redis_sentinels[0] != '\0' && !is_primary(c)) {
-        drop(st, &c, "ROLE: not a primary (yet)");
-        return NULL;
-    }
-    if (!load_scripts(st, c)) {
-        drop(st, &c, "SCRIPT LOAD");
-        return NULL;
-    }
-    return c;
-}
-
-/* One Redis server, or the primary the sentinels name. */
-static bool connect_store(store_t *st)
-{
-    const config_t *cfg = st->cfg;
-    char host[CONFIG_STR_MAX];
-    int port = cfg->redis_port;
-
-    snprintf(host, sizeof(host), "%s", cfg->redis_host);
-    if (cfg->redis_sentinels[0] != '\0'
-        && !sentinel_primary(cfg, host, sizeof(host), &port, st->error,
-                             sizeof(st->error)))
-    {
-        st->timed_out = false;
-        return false;
-    }
-    st->ctx = open_connection(st, host, port);
-    return st->ctx != NULL;
-}
-
-/*
- * READONLY means the server was demoted since we connected (a failover):
- * nothing was written, so in Sentinel mode the command may go to whichever
- * server the sentinels name now.
- */
-static bool demoted(store_t *st, const redisReply *r)
-{
-    return st->cfg->redis_sentinels[0] != '\0'
-           && r->type == REDIS_REPLY_ERROR
-           && strncmp(r->str, "READONLY", 8) == 0;
-}
-
-/*
- * Sends one command to the single server and returns its reply (NULL when
- * Redis could not be reached). A broken connection is dropped and the
- * command tried again on a new one, REDIS_MAX_RETRY_PER_REQUEST times at
- * most; a timeout is not retried, so a stalled Redis costs one command
- * timeout, not several.
- */
-static redisReply *single_command(store_t *st, int argc, const char **argv)
-{
-    for (int attempt = 0; attempt <= st->cfg->redis_max_retry; attempt++) {
-        if (st->ctx == NULL && !connect_store(st)) {
-            if (st->timed_out) {
-                return NULL;
-            }
-            continue;
-        }
-
-        redisReply *r = redisCommandArgv(st->ctx, argc, argv, NULL);
-        if (r != NULL && demoted(st, r)) {
-            snprintf(st->error, sizeof(st->error), "%s", r->str);
-            freeReplyObject(r);
-            free_connection(st, &st->ctx);
-            st->timed_out = false;
-            continue;
-        }
-        if (r != NULL) {
-            return r;
-        }
-        drop(st, &st->ctx, argv[0]);
-        if (st->timed_out) {
-            return NULL;
-        }
-    }
-    return NULL;
-}
-
-/* ---------------------------------------------------------------------
- * Redis Cluster
- * ------------------------------------------------------------------- */
-
-/* Redirections one command may follow before we call it a loop. */
-#define CLUSTER_MAX_HOPS 16
-/* The first pause after TRYAGAIN (a slot half-way through a migration). */
-#define CLUSTER_TRYAGAIN_MS 5
-
-/* This worker's connection to node i, opened when needed. */
-static redisContext *node_ctx(store_t *st, int i)
-{
-    cluster_node_t *n = &st->cluster->node[i];
-
-    if (n->ctx == NULL) {
-        n->ctx = open_connection(st, n->host, n->port);
-    }
-    return n->ctx;
-}
-
-/*
- * Reads the slot map again (CLUSTER SLOTS), from a node we are connected
- * to when there is one, else from any node we know, seeds included.
- */
-static bool refresh_map(store_t *st)
-{
-    cluster_t *cl = st->cluster;
-
-    for (int pass = 0; pass < 2; pass++) {
-        for (int i = 0; i < cl->count; i++) {
-            if ((cl->node[i].ctx != NULL) != (pass == 0)) {
-                continue;
-            }
-            redisContext *c = node_ctx(st, i);
-            if (c == NULL) {
-                continue;
-            }
-            redisReply *r = redisCommand(c, "CLUSTER SLOTS");
-            if (r == NULL) {
-                drop(st, &cl->node[i].ctx, "CLUSTER SLOTS");
-                continue;
-            }
-            bool ok = cluster_load_slots(cl, r);
-            if (!ok) {
-                snprintf(st->error, sizeof(st->error), "CLUSTER SLOTS: %s",
-                         r->type == REDIS_REPLY_ERROR ? r->str
-                                                      : "no slot map");
-            }
-            freeReplyObject(r);
-            if (ok) {
-                return true;
-            }
-        }
-    }
-    st->timed_out = false;
-    return false;
-}
-
-/* Sends argv to node c, after ASKING when asking; the reply or NULL. */
-static redisReply *send_to(redisContext *c, bool asking, int argc,
-                           const char **argv)
-{
-    redisReply *r = NULL;
-
-    if (asking) {
-        redisAppendCommand(c, "ASKING");
-    }
-    redisAppendCommandArgv(c, argc, argv, NULL);
-    if (asking) {
-        if (redisGetReply(c, (void **) &r) != REDIS_OK) {
-            return NULL;
-        }
-        freeReplyObject(r);
-    }
-    if (redisGetReply(c, (void **) &r) != REDIS_OK) {
-        return NULL;
-    }
-    return r;
-}
-
-/*
- * Sends one command to the primary that serves slot, or to node when slot
- * is negative, and returns its reply (NULL when it could not be had).
- * MOVED updates the map and goes on to the new owner; ASK sends the command
- * once to the slot's new home after ASKING; TRYAGAIN (a multi-key command
- * while its slot moves) is retried after a short pause, within one command
- * timeout. None of these ran the command, so following them is safe.
- * *used is the node that answered.
- */
-static redisReply *cluster_command(store_t *st, int slot, int node,
-                                   int argc, const char **argv, int *used)
-{
-    cluster_t *cl = st->cluster;
-    const config_t *cfg = st->cfg;
-    bool asking = false;
-    int failures = 0;
-    long waited_ms = 0, pause_ms = CLUSTER_TRYAGAIN_MS;
-
-    for (int hop = 0; hop < CLUSTER_MAX_HOPS; hop++) {
-        if (slot >= 0 && !asking) {
-            if (cl->owner[slot] < 0 && !refresh_map(st)) {
-                return NULL;
-            }
-            node = cl->owner[slot];
-            if (node < 0) {
-                snprintf(st->error, sizeof(st->error), "hash slot %d is "
-                         "served by no primary", slot);
-                return NULL;
-            }
-        }
-        redisContext *c = node_ctx(st, node);
-        redisReply *r = c ? send_to(c, asking, argc, argv) : NULL;
-        if (r == NULL) {
-            if (c != NULL) {
-                drop(st, &cl->node[node].ctx, argv[0]);
-            }
-            if (st->timed_out || ++failures > cfg->redis_max_retry) {
-                return NULL;
-            }
-            /* The primary may have failed over: ask where the slot is. */
-            asking = false;
-            if (slot >= 0) {
-                refresh_map(st);
-            }
-            continue;
-        }
-        if (r->type == REDIS_REPLY_ERROR) {
-            unsigned moved_slot;
-            int target;
-            cluster_redirect_t kind = cluster_redirect(cl, r->str,
-                                                       &moved_slot, &target);
-
-            if (kind == CLUSTER_MOVED) {
-                atomic_fetch_add(&st->redirects->moved, 1);
-                freeReplyObject(r);
-                refresh_map(st);
-                /* The MOVED is newer than any map a node may hand out. */
-                cluster_set_owner(cl, moved_slot, target);
-                asking = false;
-                node = target;
-                continue;
-            }
-            if (kind == CLUSTER_ASK) {
-                atomic_fetch_add(&st->redirects->ask, 1);
-                freeReplyObject(r);
-                asking = true;
-                node = target;
-                continue;
-            }
-            if (strncmp(r->str, "TRYAGAIN", 8) == 0 && slot >= 0
-                && waited_ms < cfg->redis_command_timeout_ms)
-            {
-                atomic_fetch_add(&st->redirects->tryagain, 1);
-                freeReplyObject(r);
-                struct timespec pause = { 0, pause_ms * 1000000L };
-                nanosleep(&pause, NULL);
-                waited_ms += pause_ms;
-                pause_ms = pause_ms < 100 ? pause_ms * 2 : pause_ms;
-                asking = false;
-                hop--;
-                continue;
-            }
-            if (strncmp(r->str, "READONLY", 8) == 0 && slot >= 0
-                && ++failures <= cfg->redis_max_retry)
-            {
-                /* A replica now: the map is old. Nothing was written. */
-                freeReplyObject(r);
-                asking = false;
-                refresh_map(st);
-                continue;
-            }
-        }
-        *used = node;
-        return r;
-    }
-    snprintf(st->error, sizeof(st->error), "%s: more than %d redirections",
-             argv[0], CLUSTER_MAX_HOPS);
-    st->timed_out = false;
-    return NULL;
-}
-
-/* The primaries of the map (refreshed when empty), into nodes; how many. */
-static int primaries(store_t *st, int *nodes)
-{
-    cluster_t *cl = st->cluster;
-    int n = 0;
-
-    for (int pass = 0; pass < 2 && n == 0; pass++) {
-        if (pass == 1 && !refresh_map(st)) {
-            return 0;
-        }
-        for (int i = 0; i < cl->count; i++) {
-            if (cl->node[i].slots > 0) {
-                nodes[n++] = i;
-            }
-        }
-    }
-    return n;
-}
-
-/*
- * Sends one command: in a cluster to the owner of key's slot (NULL key: to
- * node), else to the single server. *wrote (when not NULL) receives the
- * connection that answered.
- */
-static redisReply *command(store_t *st, const char *key, int node, int argc,
-                           const char **argv, void **wrote)
-{
-    redisReply *r;
-
-    if (st->cluster == NULL) {
-        r = single_command(st, argc, argv);
-        if (wrote != NULL) {
-            *wrote = st->ctx;
-        }
-        return r;
-    }
-    int slot = key ? (int) keyslot(key, strlen(key)) : -1;
-    int used = node;
-    r = cluster_command(st, slot, node, argc, argv, &used);
-    if (wrote != NULL && r != NULL) {
-        *wrote = st->cluster->node[used].ctx;
-    }
-    return r;
+    return st->error;
 }
 
 /* Sorts an error reply into a status; Redis's own words go to st->error. */
 static store_status_t error_status(store_t *st, const redisReply *r)
 {
+    static const char *const unavailable[] = {
+        "READONLY", "LOADING", "BUSY", "MASTERDOWN", "NOREPLICAS",
+        "TRYAGAIN", "CLUSTERDOWN"
+    };
+
     snprintf(st->error, sizeof(st->error), "%s", r->str);
     if (strncmp(r->str, "OOM", 3) == 0) {
         return STORE_OUT_OF_MEMORY;
     }
-    if (strncmp(r->str, "READONLY", 8) == 0
-        || strncmp(r->str, "LOADING", 7) == 0
-        || strncmp(r->str, "BUSY", 4) == 0
-        || strncmp(r->str, "MASTERDOWN", 10) == 0
-        || strncmp(r->str, "NOREPLICAS", 10) == 0
-        || strncmp(r->str, "TRYAGAIN", 8) == 0
-        || strncmp(r->str, "CLUSTERDOWN", 11) == 0)
+    for (size_t i = 0; i < sizeof(unavailable) / sizeof(unavailable[0]);
+         i++)
     {
-        return STORE_UNAVAILABLE;
+        if (strncmp(r->str, unavailable[i], strlen(unavailable[i])) == 0) {
+            return STORE_UNAVAILABLE;
+        }
     }
+    return STORE_FAILED;
+}
+
+/* The status of a reply that is not what a plain command expected. */
+static store_status_t odd_reply(store_t *st, const char *what,
+                                const redisReply *r)
+{
+    if (r->type == REDIS_REPLY_ERROR) {
+        return error_status(st, r);
+    }
+    snprintf(st->error, sizeof(st->error), "%s: odd reply", what);
     return STORE_FAILED;
 }
 
@@ -546,17 +123,19 @@ static store_status_t script_answer(store_t *st, script_id_t id,
 
 /*
  * Runs the script whose EVALSHA/EVAL arguments argv[2...] holds, on the
- * owner of key (NULL key: on node), and reads its answer.
+ * server of key (NULL key: on node), and reads its answer.
  */
 static store_status_t run_script(store_t *st, script_id_t id, int argc,
                                  const char **argv, const char *key,
                                  int node, json_t **out)
 {
+    const store_transport_t *t = st->transport;
     /* The SHA1s are known once a connection has loaded the scripts. */
     bool by_sha = st->sha[id][0] != '\0';
+
     argv[0] = by_sha ? "EVALSHA" : "EVAL";
     argv[1] = by_sha ? st->sha[id] : script_source[id];
-    redisReply *r = command(st, key, node, argc, argv, &st->wrote);
+    redisReply *r = t->command(st, key, node, argc, argv, &st->wrote);
     if (r != NULL && r->type == REDIS_REPLY_ERROR
         && strncmp(r->str, "NOSCRIPT", 8) == 0)
     {
@@ -564,7 +143,7 @@ static store_status_t run_script(store_t *st, script_id_t id, int argc,
         freeReplyObject(r);
         argv[0] = "EVAL";
         argv[1] = script_source[id];
-        r = command(st, key, node, argc, argv, &st->wrote);
+        r = t->command(st, key, node, argc, argv, &st->wrote);
     }
     *out = NULL;
     return script_answer(st, id, r, out);
@@ -594,9 +173,10 @@ store_status_t store_script(store_t *st, script_id_t id, int nkeys,
         argv[3 + nkeys + i] = args[i];
     }
 
-    if (st->cluster != NULL && nkeys == 0) {
+    if (nkeys == 0) {
+        /* A script without keys proves something of every primary. */
         int nodes[CLUSTER_NODES_MAX];
-        int n = primaries(st, nodes);
+        int n = st->transport->nodes(st, nodes);
 
         status = n > 0 ? STORE_OK : STORE_UNAVAILABLE;
         for (int i = 0; i < n && status == STORE_OK; i++) {
@@ -604,8 +184,7 @@ store_status_t store_script(store_t *st, script_id_t id, int nkeys,
             status = run_script(st, id, argc, argv, NULL, nodes[i], out);
         }
     } else {
-        status = run_script(st, id, argc, argv, nkeys > 0 ? keys[0] : NULL,
-                            -1, out);
+        status = run_script(st, id, argc, argv, keys[0], -1, out);
     }
     free(argv);
     if (status != STORE_OK) {
@@ -616,17 +195,18 @@ store_status_t store_script(store_t *st, script_id_t id, int nkeys,
 }
 
 /* Closes the connection WAIT would have used: its writes are in doubt. */
-static void close_wrote(store_t *st)
+static void forget_wrote(store_t *st)
 {
-    if (st->cluster == NULL) {
-        free_connection(st, &st->ctx);
-        return;
+    if (st->wrote != NULL) {
+        st->transport->forget(st, st->wrote);
     }
-    for (int i = 0; i < st->cluster->count; i++) {
-        if (st->cluster->node[i].ctx == st->wrote) {
-            free_connection(st, &st->cluster->node[i].ctx);
-        }
-    }
+}
+
+static struct timeval ms_to_timeval(long ms)
+{
+    struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
+
+    return tv;
 }
 
 store_status_t store_wait(store_t *st, int replicas, long timeout_ms,
@@ -654,16 +234,14 @@ store_status_t store_wait(store_t *st, int replicas, long timeout_ms,
     if (r == NULL) {
         snprintf(st->error, sizeof(st->error), "WAIT: %s",
                  c->errstr[0] ? c->errstr : "no answer");
-        close_wrote(st);
+        forget_wrote(st);
         return STORE_UNAVAILABLE;
     }
     redisSetTimeout(c, ms_to_timeval(st->cfg->redis_command_timeout_ms));
     if (r->type == REDIS_REPLY_INTEGER) {
         *acked = (int) r->integer;
-        /* Too few replicas may mean this server was cut off and another
-         * promoted: the next request asks the sentinels again. */
-        if (*acked < replicas && st->cfg->redis_sentinels[0] != '\0') {
-            close_wrote(st);
+        if (*acked < replicas && st->transport->drop_after_short_wait) {
+            forget_wrote(st);
         }
     } else {
         /* E.g. "WAIT cannot be used with replica instances": the write is
@@ -671,27 +249,17 @@ store_status_t store_wait(store_t *st, int replicas, long timeout_ms,
         snprintf(st->error, sizeof(st->error), "WAIT: %s",
                  r->type == REDIS_REPLY_ERROR ? r->str : "odd reply");
         status = STORE_UNAVAILABLE;
-        close_wrote(st);
+        forget_wrote(st);
     }
     freeReplyObject(r);
     return status;
 }
 
-/* The status of a reply that is not what a plain command expected. */
-static store_status_t odd_reply(store_t *st, const char *what,
-                                const redisReply *r)
-{
-    if (r->type == REDIS_REPLY_ERROR) {
-        return error_status(st, r);
-    }
-    snprintf(st->error, sizeof(st->error), "%s: odd reply", what);
-    return STORE_FAILED;
-}
-
 store_status_t store_get(store_t *st, const char *key, char **value)
 {
     const char *argv[] = { "GET", key };
-    redisReply *r = command(st, key, -1, 2, argv, NULL);
+    redisContext *used;
+    redisReply *r = st->transport->command(st, key, -1, 2, argv, &used);
     store_status_t status = STORE_OK;
 
     *value = NULL;
@@ -707,6 +275,22 @@ store_status_t store_get(store_t *st, const char *key, char **value)
     return status;
 }
 
+/* Hands one SCAN reply's batch of keys to fn; false when fn said stop. */
+static bool hand_batch(const redisReply *batch, store_scan_fn fn, void *arg)
+{
+    const char **keys = malloc(sizeof(*keys) * (batch->elements + 1));
+    bool more = keys != NULL;
+
+    for (size_t i = 0; more && i < batch->elements; i++) {
+        keys[i] = batch->element[i]->str;
+    }
+    if (more && batch->elements > 0) {
+        more = fn(keys, (int) batch->elements, arg);
+    }
+    free(keys);
+    return more;
+}
+
 /* SCAN on one server (node, or the single one when node is negative). */
 static store_status_t scan_node(store_t *st, int node, const char *pattern,
                                 store_scan_fn fn, void *arg, bool *more)
@@ -716,7 +300,9 @@ static store_status_t scan_node(store_t *st, int node, const char *pattern,
     do {
         const char *argv[] = { "SCAN", cursor, "MATCH", pattern, "COUNT",
                                SCAN_COUNT };
-        redisReply *r = command(st, NULL, node, 6, argv, NULL);
+        redisContext *used;
+        redisReply *r = st->transport->command(st, NULL, node, 6, argv,
+                                               &used);
 
         if (r == NULL) {
             return STORE_UNAVAILABLE;
@@ -731,17 +317,7 @@ static store_status_t scan_node(store_t *st, int node, const char *pattern,
             return status;
         }
         snprintf(cursor, sizeof(cursor), "%s", r->element[0]->str);
-
-        redisReply *batch = r->element[1];
-        const char **keys = malloc(sizeof(*keys) * (batch->elements + 1));
-        *more = keys != NULL;
-        for (size_t i = 0; *more && i < batch->elements; i++) {
-            keys[i] = batch->element[i]->str;
-        }
-        if (*more && batch->elements > 0) {
-            *more = fn(keys, (int) batch->elements, arg);
-        }
-        free(keys);
+        *more = hand_batch(r->element[1], fn, arg);
         freeReplyObject(r);
     } while (*more && strcmp(cursor, "0") != 0);
     return STORE_OK;
@@ -750,15 +326,11 @@ static store_status_t scan_node(store_t *st, int node, const char *pattern,
 store_status_t store_scan(store_t *st, const char *pattern, store_scan_fn fn,
                           void *arg)
 {
+    int nodes[CLUSTER_NODES_MAX];
+    int n = st->transport->nodes(st, nodes);
+    store_status_t status = n > 0 ? STORE_OK : STORE_UNAVAILABLE;
     bool more = true;
 
-    if (st->cluster == NULL) {
-        return scan_node(st, -1, pattern, fn, arg, &more);
-    }
-
-    int nodes[CLUSTER_NODES_MAX];
-    int n = primaries(st, nodes);
-    store_status_t status = n > 0 ? STORE_OK : STORE_UNAVAILABLE;
     for (int i = 0; i < n && more && status == STORE_OK; i++) {
         status = scan_node(st, nodes[i], pattern, fn, arg, &more);
     }

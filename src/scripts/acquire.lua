@@ -52,7 +52,7 @@ local lock = { lockId = ARGV[1], tenantId = ARGV[3], resourceId = ARGV[4],
 if holder ~= '' then
     lock.holderId = holder
     local held = tonumber(ARGV[13])
-    if keeps_holders(stats_key) then
+    if SHARED then
         local hkey = holder_key(lock)
         redis.call('ZREMRANGEBYSCORE', hkey, '-inf', now)
         held = redis.call('ZCARD', hkey)
@@ -80,7 +80,7 @@ redis.call('ZADD', live_key, expires_at, lock.lockId)
 if lockid then
     redis.call('SET', lockid, lock_key, 'PXAT', expires_at)
 end
-if holder ~= '' and keeps_holders(stats_key) then
+if holder ~= '' and SHARED then
     redis.call('ZADD', holder_key(lock), expires_at, lock.lockId)
     max_pexpire(holder_key(lock), max_hold)
 end

@@ -25,7 +25,7 @@ local s, d = tonumber(ARGV[3]), tonumber(ARGV[4])
 -- counted only where they exist, so that bookings naming made-up resources
 -- leave no key behind.
 local function reject(reason, extra)
-    if keeps_holders(stats_key) or redis.call('EXISTS', stats_key) == 1 then
+    if SHARED or redis.call('EXISTS', stats_key) == 1 then
         redis.call('HINCRBY', stats_key, 'bookingsRejected', 1)
     end
     return fail(reason, extra)

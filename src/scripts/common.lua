@@ -6,22 +6,23 @@
 -- the lock as JSON and whose TTL is its remaining life. Beside it, under the
 -- same hash tag: booking_locks:{t|r}:<date>, a sorted set of the start times
 -- of that day's locks (score: start minute), and booking_booked:{t|r}:<date>,
--- the day's confirmed bookings as "<start>/<duration>/<id>" members.
+-- the day's confirmed bookings as "<start>/<duration>/<id>" members. Every
+-- key name is made by the C side (src/keys.c) and passed in KEYS, except
+-- these, which a script derives from a lock it has read (it cannot know
+-- them before): the lock's day index (lock_index_key), its lockId index
+-- (lockid_key) and its holder's set (holder_key), all of the formats
+-- keys.c documents.
 --
--- Some keys live outside that hash tag: booking_lockid:<lockId> (lockId to
--- lock key), booking_apptid:<id> (appointment id to record) and
--- booking_holder:{tenant}:<holderId> (a holder's live locks). With one
--- Redis the scripts keep them all, and the index keys come last in KEYS.
--- In Redis Cluster a script may touch one slot only: the app makes its ids
--- so that their index keys fall in the specialist's slot and passes them
--- when they do (nil otherwise), and keeps the holder sets itself; there
--- the counters are the resource's own (booking_stats:{t|r}).
-
--- True with one Redis, where the shared counters are used: the scripts
--- then keep the holder sets too.
-local function keeps_holders(stats_key)
-    return stats_key == 'slotlock:stats'
-end
+-- The first argument of every script says where it runs, and is taken off
+-- here, so each script's own arguments start at ARGV[1]:
+--   'shared': one Redis. The script may keep the keys outside the hash tag
+--             too (the lockId and appointment-id indexes, the holder sets,
+--             the shared counters slotlock:stats and slotlock:live).
+--   'slot':   Redis Cluster. The script touches only what KEYS names, all on
+--             one slot: an index key is passed only when it lies there, the
+--             counters are the resource's own (booking_stats:{t|r}), and
+--             the caller keeps the holder sets.
+local SHARED = table.remove(ARGV, 1) == 'shared'
 
 local function now_ms()
     local t = redis.call('TIME')
@@ -154,7 +155,7 @@ local function set_lock_expiry(lock, key, lockid_key, live_key, stats_key,
     if lockid_key then
         redis.call('PEXPIREAT', lockid_key, expires_at)
     end
-    if lock.holderId and keeps_holders(stats_key) then
+    if lock.holderId and SHARED then
         redis.call('ZADD', holder_key(lock), expires_at, lock.lockId)
     end
 end
@@ -169,7 +170,7 @@ local function remove_lock(lock, key, lockid_key, live_key, stats_key, now)
     if not lock.opaque then
         redis.call('ZREM', lock_index_key(lock), lock.startTime)
         redis.call('ZREM', live_key, lock.lockId)
-        if lock.holderId and keeps_holders(stats_key) then
+        if lock.holderId and SHARED then
             redis.call('ZREM', holder_key(lock), lock.lockId)
         end
         redis.call('HINCRBY', stats_key, 'lockDurationTotal',

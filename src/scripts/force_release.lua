@@ -1,12 +1,10 @@
 -- force_release: an admin removes whatever live lock starts on this slot.
 -- KEYS: lock key, live-lock set, stats.
--- ARGV: '1' when this script keeps the indexes outside the hash tag (one
---       Redis), '' when the caller does (Redis Cluster).
 local lock = read_lock(KEYS[1])
 if not lock then
     return fail('lock_not_found')
 end
-remove_lock(lock, KEYS[1], ARGV[1] == '1' and lockid_key(lock.lockId) or nil,
+remove_lock(lock, KEYS[1], SHARED and lockid_key(lock.lockId) or nil,
             KEYS[2], KEYS[3], now_ms())
 redis.call('HINCRBY', KEYS[3], 'locksReleased', 1)
 return removed_answer(lock)

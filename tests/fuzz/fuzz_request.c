@@ -1,8 +1,9 @@
 /*
  * Fuzz target: a request line's path and query string, as nginx passes
  * them in REQUEST_URI, through routing (router_match), the path's lockId
- * (lock_request_parse) and the query routes' parameters (validate_query,
- * validate_slot and validate_int_field, called as the handlers call them).
+ * (parse_lock) and every query route's parse step (parse_status,
+ * parse_active, parse_appointments, parse_metrics), the very functions the
+ * handlers call.
  *
  * Input: "<METHOD> <URI>", e.g. "GET /api/locks/status?tenantId=t&...".
  */
@@ -10,7 +11,7 @@
 
 #include "config.h"
 #include "http.h"
-#include "locks.h"
+#include "parse.h"
 #include "router.h"
 
 static config_t cfg;
@@ -47,49 +48,52 @@ static void check_match(const char *path, const route_match_t *m)
     }
 }
 
-/* Checks the query as lock_status, appointment_list and lock_admin_active
- * do, whatever the route: each is cheap and the query is the same. */
-static void check_query(json_t *query)
+/* Runs every query route's parse step on the query, whatever the route:
+ * each is cheap and the query is the same. */
+static void check_query(const char *query)
 {
-    const char *key;
-    json_t *value;
-    slot_t slot;
-    unsigned present;
     json_t *errors = json_array();
+    slot_t day;
+    list_request_t list;
+    bool prometheus;
 
-    json_object_foreach(query, key, value) {
-        FUZZ_CHECK(key[0] != '\0');
-        FUZZ_CHECK(json_is_string(value));
-    }
-
-    /* GET /api/locks/status */
-    if (validate_slot(query, "resourceId",
-                      VALIDATE_NEED_TENANT | VALIDATE_NEED_RESOURCE
-                      | VALIDATE_NEED_DATE, true, &slot, &present, errors))
-    {
-        FUZZ_CHECK((present & (VALIDATE_NEED_TENANT | VALIDATE_NEED_RESOURCE
-                               | VALIDATE_NEED_DATE))
-                   == (VALIDATE_NEED_TENANT | VALIDATE_NEED_RESOURCE
-                       | VALIDATE_NEED_DATE));
-        fuzz_check_slot(&slot, present);
+    if (parse_status(query, &day, errors)) {
+        fuzz_check_slot(&day, VALIDATE_NEED_TENANT | VALIDATE_NEED_RESOURCE
+                              | VALIDATE_NEED_DATE);
     }
     fuzz_check_errors(errors);
     json_array_clear(errors);
 
-    /* GET /api/appointments and GET /api/locks/admin/active */
-    if (validate_slot(query, "specialistId", VALIDATE_NEED_TENANT, true,
-                      &slot, &present, errors))
-    {
-        FUZZ_CHECK(present & VALIDATE_NEED_TENANT);
-        fuzz_check_slot(&slot, present);
+    if (parse_active(query, &list, errors)) {
+        FUZZ_CHECK(list.present & VALIDATE_NEED_TENANT);
+        fuzz_check_slot(&list.slot, list.present);
+        FUZZ_CHECK(list.limit >= 1 && list.limit <= PARSE_ACTIVE_LIMIT_MAX);
     }
-    long limit = 100;
-    int got = validate_int_field(query, "limit", 1, 1000, false, true,
-                                 "must be a whole number from 1 to 1000",
-                                 &limit, errors);
-    FUZZ_CHECK(got >= -1 && got <= 1);
-    FUZZ_CHECK(limit >= 1 && limit <= 1000);
     fuzz_check_errors(errors);
+    json_array_clear(errors);
+
+    if (parse_appointments(query, &list, errors)) {
+        FUZZ_CHECK(list.present & VALIDATE_NEED_TENANT);
+        fuzz_check_slot(&list.slot, list.present);
+        FUZZ_CHECK(list.status[0] == '\0'
+                   || strcmp(list.status, "confirmed") == 0
+                   || strcmp(list.status, "cancelled") == 0);
+    }
+    fuzz_check_errors(errors);
+    json_array_clear(errors);
+
+    parse_metrics(query, NULL, &prometheus, errors);
+    fuzz_check_errors(errors);
+
+    if (json_array_size(errors) > 0) {
+        http_response_t res = { 0 };
+
+        http_validation_error(&res, errors);
+        char *text = json_dumps(res.json, JSON_COMPACT);
+        FUZZ_CHECK(text != NULL);
+        free(text);
+        http_response_free(&res);
+    }
     json_decref(errors);
 }
 
@@ -136,32 +140,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (m.route == ROUTE_LOCK_GET || m.route == ROUTE_LOCK_DELETE) {
         lock_request_t in;
 
-        if (lock_request_parse(m.route, &cfg, NULL, m.param, &in, errors)) {
+        if (parse_lock(m.route, &cfg, NULL, m.param, &in, errors)) {
             FUZZ_CHECK(validate_uuid(in.lock_id));
             FUZZ_CHECK(strcmp(in.lock_id, m.param) == 0);
-            FUZZ_CHECK(in.expected != NULL && in.expected[0] == '\0');
+            FUZZ_CHECK(in.present == 0);
         }
-        lock_request_free(&in);
         fuzz_check_errors(errors);
         json_array_clear(errors);
     }
 
-    json_t *params = validate_query(query, errors);
-    FUZZ_CHECK(json_is_object(params));
     fuzz_check_errors(errors);
-    check_query(params);
-
-    if (json_array_size(errors) > 0) {
-        http_response_t res = { 0 };
-
-        http_validation_error(&res, errors);
-        char *text = json_dumps(res.json, JSON_COMPACT);
-        FUZZ_CHECK(text != NULL);
-        free(text);
-        http_response_free(&res);
-    }
-    json_decref(params);
     json_decref(errors);
+    check_query(query);
     free(path);
     free(line);
     return 0;

@@ -70,7 +70,8 @@ START_TEST(prometheus_text_has_help_type_and_cumulative_buckets)
     metrics_observe(&m, ROUTE_HEALTH, 200, 300);      /* <= 0.5 ms */
     metrics_observe(&m, ROUTE_HEALTH, 200, 1500);     /* <= 2 ms */
     metrics_observe(&m, ROUTE_HEALTH, 200, 9000000);  /* past every bound */
-    char *text = metrics_prometheus(&m, stats, 10);
+    metrics_redirects_t redirects = { 3, 2, 1 };
+    char *text = metrics_prometheus(&m, stats, &redirects, 10);
 
     ck_assert_ptr_nonnull(strstr(text,
         "# TYPE slotlock_locks_acquired_total counter\n"
@@ -87,6 +88,10 @@ START_TEST(prometheus_text_has_help_type_and_cumulative_buckets)
         "le=\"+Inf\"} 3\n"));
     ck_assert_ptr_nonnull(strstr(text,
         "slotlock_request_duration_seconds_count{route=\"health\"} 3\n"));
+    ck_assert_ptr_nonnull(strstr(text,
+        "slotlock_redis_redirects_total{kind=\"moved\"} 3\n"
+        "slotlock_redis_redirects_total{kind=\"ask\"} 2\n"
+        "slotlock_redis_redirects_total{kind=\"tryagain\"} 1\n"));
     free(text);
     json_decref(stats);
 }

@@ -1,15 +1,13 @@
 /*
- * Unit tests for the routes' parse steps (lock_request_parse,
- * appointment_request_parse): what each route accepts, and that every bad
- * field is listed at once.
+ * Unit tests for the routes' parse steps (parse.c): what each route
+ * accepts, and that every bad field is listed at once.
  */
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "appointments.h"
 #include "config.h"
-#include "locks.h"
+#include "parse.h"
 #include "unit.h"
 
 #define LOCK_ID "a1b2c3d4-e5f6-7890-abcd-ef1234567890"
@@ -63,16 +61,15 @@ START_TEST(acquire_takes_the_guide_body)
     json_t *errors = json_array();
     lock_request_t in;
 
-    ck_assert(lock_request_parse(ROUTE_ACQUIRE, &cfg, body, NULL, &in,
+    ck_assert(parse_lock(ROUTE_ACQUIRE, &cfg, body, NULL, &in,
                                  errors));
     ck_assert_str_eq(in.slot.tenant, "test-tenant");
     ck_assert_str_eq(in.slot.resource, "specialist-1");
     ck_assert_str_eq(in.slot.start, "14:00");
     ck_assert_int_eq(in.slot.start_min, 14 * 60);
     ck_assert_int_eq(in.slot.duration_min, 60);
-    ck_assert_ptr_null(in.holder);
+    ck_assert_str_eq(in.holder, "");
     ck_assert_int_eq(in.ttl_ms, cfg.lock_ttl_ms);
-    lock_request_free(&in);
     json_decref(errors);
     json_decref(body);
 }
@@ -87,11 +84,10 @@ START_TEST(acquire_lists_every_bad_field)
     lock_request_t in;
     char fields[256];
 
-    ck_assert(!lock_request_parse(ROUTE_ACQUIRE, &cfg, body, NULL, &in,
+    ck_assert(!parse_lock(ROUTE_ACQUIRE, &cfg, body, NULL, &in,
                                   errors));
     fields_of(errors, fields, sizeof(fields));
     ck_assert_str_eq(fields, "tenantId resourceId date duration holderId ttl");
-    lock_request_free(&in);
     json_decref(errors);
     json_decref(body);
 }
@@ -103,23 +99,19 @@ START_TEST(verify_needs_the_lock_id_and_the_slot)
     json_t *errors = json_array();
     lock_request_t in;
 
-    ck_assert(lock_request_parse(ROUTE_VERIFY, &cfg, body, NULL, &in,
+    ck_assert(parse_lock(ROUTE_VERIFY, &cfg, body, NULL, &in,
                                  errors));
     ck_assert_str_eq(in.lock_id, LOCK_ID);
-    ck_assert_str_eq(in.lock_key, "booking_lock:{test-tenant|specialist-1}"
-                     ":2025-03-10:14:00");
-    ck_assert_str_eq(in.lockid_key, "booking_lockid:" LOCK_ID);
-    json_t *expected = parse(in.expected);
-    ck_assert_int_eq(json_object_size(expected), 5);
-    json_decref(expected);
-    lock_request_free(&in);
+    /* All five slot fields were sent: the lock is compared with each. */
+    ck_assert_uint_eq(in.present,
+                      VALIDATE_NEED_SLOT | VALIDATE_NEED_DURATION);
+    ck_assert_str_eq(in.slot.start, "14:00");
     json_decref(body);
 
     body = parse("{\"lockId\": \"" LOCK_ID "\"}");
-    ck_assert(!lock_request_parse(ROUTE_VERIFY, &cfg, body, NULL, &in,
+    ck_assert(!parse_lock(ROUTE_VERIFY, &cfg, body, NULL, &in,
                                   errors));
     ck_assert_int_eq(json_array_size(errors), 4);
-    lock_request_free(&in);
     json_decref(errors);
     json_decref(body);
 }
@@ -131,18 +123,15 @@ START_TEST(refresh_takes_a_lock_id_and_a_ttl)
     json_t *errors = json_array();
     lock_request_t in;
 
-    ck_assert(lock_request_parse(ROUTE_REFRESH, &cfg, body, NULL, &in,
+    ck_assert(parse_lock(ROUTE_REFRESH, &cfg, body, NULL, &in,
                                  errors));
     ck_assert_int_eq(in.ttl_ms, 60000);
-    ck_assert_str_eq(in.expected, "");
-    ck_assert_str_eq(in.lock_key, "");
-    lock_request_free(&in);
+    ck_assert_uint_eq(in.present, 0);
     json_decref(body);
 
     body = parse("{\"lockId\": \"" LOCK_ID "\", \"ttl\": 600001}");
-    ck_assert(!lock_request_parse(ROUTE_REFRESH, &cfg, body, NULL, &in,
+    ck_assert(!parse_lock(ROUTE_REFRESH, &cfg, body, NULL, &in,
                                   errors));
-    lock_request_free(&in);
     json_decref(errors);
     json_decref(body);
 }
@@ -153,14 +142,12 @@ START_TEST(path_routes_take_the_lock_id_from_the_path)
     json_t *errors = json_array();
     lock_request_t in;
 
-    ck_assert(lock_request_parse(ROUTE_LOCK_DELETE, &cfg, NULL, LOCK_ID, &in,
+    ck_assert(parse_lock(ROUTE_LOCK_DELETE, &cfg, NULL, LOCK_ID, &in,
                                  errors));
     ck_assert_str_eq(in.lock_id, LOCK_ID);
-    lock_request_free(&in);
-    ck_assert(!lock_request_parse(ROUTE_LOCK_GET, &cfg, NULL,
+    ck_assert(!parse_lock(ROUTE_LOCK_GET, &cfg, NULL,
                                   "A1B2C3D4-E5F6-7890-ABCD-EF1234567890",
                                   &in, errors));
-    lock_request_free(&in);
     json_decref(errors);
 }
 END_TEST
@@ -176,18 +163,20 @@ START_TEST(booking_takes_the_guide_body)
         "\"customerPhone\": \"+1234567890\", \"price\": 50, "
         "\"duration\": 60}");
     json_t *errors = json_array();
-    appointment_request_t in;
+    booking_request_t in;
 
-    ck_assert(appointment_request_parse(body, &in, errors));
+    ck_assert(parse_booking(body, &in, errors));
     ck_assert(in.with_lock);
     ck_assert_str_eq(in.lock_id, LOCK_ID);
     ck_assert_str_eq(in.slot.resource, "specialist-1");
     ck_assert_int_eq(in.slot.duration_min, 60);
+    ck_assert_str_eq(json_string_value(in.customer_name), "John Doe");
+    ck_assert_int_eq(json_integer_value(in.price), 50);
 
     /* Without a lockId the body is still good; the route then asks for
      * the admin token. */
     json_object_del(body, "lockId");
-    ck_assert(appointment_request_parse(body, &in, errors));
+    ck_assert(parse_booking(body, &in, errors));
     ck_assert(!in.with_lock);
     ck_assert_str_eq(in.lock_id, "");
     json_decref(errors);
@@ -204,13 +193,75 @@ START_TEST(booking_lists_every_bad_field)
         "\"customerEmail\": \"nobody\", \"customerPhone\": \"call me\", "
         "\"price\": -1, \"duration\": 60}");
     json_t *errors = json_array();
-    appointment_request_t in;
+    booking_request_t in;
     char fields[256];
 
-    ck_assert(!appointment_request_parse(body, &in, errors));
+    ck_assert(!parse_booking(body, &in, errors));
     fields_of(errors, fields, sizeof(fields));
     ck_assert_str_eq(fields, "lockId serviceId endTime customerName "
                      "customerEmail customerPhone price");
+    json_decref(errors);
+    json_decref(body);
+}
+END_TEST
+
+START_TEST(query_routes_read_their_parameters)
+{
+    json_t *errors = json_array();
+    slot_t day;
+    list_request_t list;
+    bool prometheus;
+    char fields[256];
+
+    ck_assert(parse_status("tenantId=t&resourceId=r&date=2025-03-10", &day,
+                           errors));
+    ck_assert_str_eq(day.resource, "r");
+    ck_assert(!parse_status("tenantId=t&tenantId=u&date=2025-02-30", &day,
+                            errors));
+    fields_of(errors, fields, sizeof(fields));
+    ck_assert_str_eq(fields, "tenantId resourceId date");
+    json_array_clear(errors);
+
+    ck_assert(parse_active("tenantId=t", &list, errors));
+    ck_assert_int_eq(list.limit, PARSE_ACTIVE_LIMIT_DEFAULT);
+    ck_assert_uint_eq(list.present, VALIDATE_NEED_TENANT);
+    ck_assert(parse_active("tenantId=t&resourceId=r&limit=7", &list,
+                           errors));
+    ck_assert_int_eq(list.limit, 7);
+    ck_assert(!parse_active("limit=1001", &list, errors));
+    fields_of(errors, fields, sizeof(fields));
+    ck_assert_str_eq(fields, "tenantId limit");
+    json_array_clear(errors);
+
+    ck_assert(parse_appointments("tenantId=t&specialistId=s&status=cancelled",
+                                 &list, errors));
+    ck_assert_str_eq(list.status, "cancelled");
+    ck_assert_str_eq(list.slot.resource, "s");
+    ck_assert(!parse_appointments("tenantId=t&status=gone", &list, errors));
+    json_array_clear(errors);
+
+    ck_assert(parse_metrics("format=prometheus", NULL, &prometheus, errors));
+    ck_assert(prometheus);
+    ck_assert(parse_metrics("", "text/plain", &prometheus, errors));
+    ck_assert(prometheus);
+    ck_assert(parse_metrics("", "application/json", &prometheus, errors));
+    ck_assert(!prometheus);
+    ck_assert(!parse_metrics("format=xml", NULL, &prometheus, errors));
+    json_decref(errors);
+}
+END_TEST
+
+START_TEST(force_release_needs_the_four_fields)
+{
+    json_t *body = parse("{" SLOT_FIELDS "}");
+    json_t *errors = json_array();
+    slot_t slot;
+
+    ck_assert(parse_force_release(body, &slot, errors));
+    ck_assert_str_eq(slot.start, "14:00");
+    json_object_del(body, "startTime");
+    ck_assert(!parse_force_release(body, &slot, errors));
+    ck_assert_int_eq(json_array_size(errors), 1);
     json_decref(errors);
     json_decref(body);
 }
@@ -231,6 +282,8 @@ int main(void)
     tcase_add_test(tc, path_routes_take_the_lock_id_from_the_path);
     tcase_add_test(tc, booking_takes_the_guide_body);
     tcase_add_test(tc, booking_lists_every_bad_field);
+    tcase_add_test(tc, query_routes_read_their_parameters);
+    tcase_add_test(tc, force_release_needs_the_four_fields);
     suite_add_tcase(s, tc);
 
     return unit_run(s);

@@ -88,81 +88,6 @@ START_TEST(intervals_overlap_only_when_they_share_a_minute)
 }
 END_TEST
 
-static void example_slot(slot_t *s)
-{
-    memset(s, 0, sizeof(*s));
-    strcpy(s->tenant, "tenant123");
-    strcpy(s->resource, "beautician42");
-    strcpy(s->date, "2025-03-10");
-    strcpy(s->start, "14:00");
-    s->start_min = 840;
-}
-
-START_TEST(keys_follow_the_guide_layout)
-{
-    slot_t s;
-    slot_keys_t k;
-    char buf[SLOT_KEY_MAX];
-
-    example_slot(&s);
-    slot_keys(&s, &k);
-    ck_assert_str_eq(k.lock,
-                     "booking_lock:{tenant123|beautician42}:2025-03-10:14:00");
-    ck_assert_str_eq(k.lock_index,
-                     "booking_locks:{tenant123|beautician42}:2025-03-10");
-    ck_assert_str_eq(k.booked,
-                     "booking_booked:{tenant123|beautician42}:2025-03-10");
-    ck_assert_str_eq(k.lock_prefix,
-                     "booking_lock:{tenant123|beautician42}:2025-03-10:");
-    slot_lockid_key("0e0e0e0e-0000-4000-8000-000000000000", buf, sizeof(buf));
-    ck_assert_str_eq(buf,
-                     "booking_lockid:0e0e0e0e-0000-4000-8000-000000000000");
-    slot_done_key(&s, "x", buf, sizeof(buf));
-    ck_assert_str_eq(buf, "booking_done:{tenant123|beautician42}:x");
-}
-END_TEST
-
-START_TEST(lock_keys_parse_back_into_slots)
-{
-    slot_t s;
-
-    ck_assert(slot_parse_lock_key(
-        "booking_lock:{tenant123|beautician42}:2025-03-10:14:00", &s));
-    ck_assert_str_eq(s.tenant, "tenant123");
-    ck_assert_str_eq(s.resource, "beautician42");
-    ck_assert_str_eq(s.date, "2025-03-10");
-    ck_assert_str_eq(s.start, "14:00");
-    ck_assert_int_eq(s.start_min, 840);
-
-    ck_assert(!slot_parse_lock_key("booking_lock:{t}:2025-03-10:14:00", &s));
-    ck_assert(!slot_parse_lock_key("booking_lock:{t|r}:2025-03-10:1400",
-                                   &s));
-    ck_assert(!slot_parse_lock_key("other:{t|r}:2025-03-10:14:00", &s));
-    ck_assert(!slot_parse_lock_key("booking_lock:{|r}:2025-03-10:14:00",
-                                   &s));
-}
-END_TEST
-
-START_TEST(appointment_keys_parse_back)
-{
-    slot_t s, back;
-    char key[SLOT_KEY_MAX], id[40];
-    const char *appt = "0e0e0e0e-0000-4000-8000-000000000000";
-
-    example_slot(&s);
-    slot_appt_key(&s, appt, key, sizeof(key));
-    ck_assert_str_eq(key, "booking_appt:{tenant123|beautician42}:2025-03-10:"
-                     "0e0e0e0e-0000-4000-8000-000000000000");
-    ck_assert(slot_parse_appt_key(key, &back, id));
-    ck_assert_str_eq(back.tenant, "tenant123");
-    ck_assert_str_eq(back.resource, "beautician42");
-    ck_assert_str_eq(back.date, "2025-03-10");
-    ck_assert_str_eq(id, appt);
-    ck_assert(!slot_parse_appt_key("booking_appt:{t|r}:2025-03-10:short",
-                                   &back, id));
-}
-END_TEST
-
 int main(void)
 {
     Suite *s = suite_create("slot");
@@ -174,9 +99,6 @@ int main(void)
     tcase_add_test(tc, bad_times_are_refused);
     tcase_add_test(tc, formatted_time_round_trips);
     tcase_add_test(tc, intervals_overlap_only_when_they_share_a_minute);
-    tcase_add_test(tc, keys_follow_the_guide_layout);
-    tcase_add_test(tc, lock_keys_parse_back_into_slots);
-    tcase_add_test(tc, appointment_keys_parse_back);
     suite_add_tcase(s, tc);
 
     return unit_run(s);

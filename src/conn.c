@@ -1,0 +1,165 @@
+/*
+ * conn.c - opening a Redis connection ready for requests. See store_int.h.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "store_int.h"
+
+static struct timeval ms_to_timeval(long ms)
+{
+    struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
+
+    return tv;
+}
+
+void conn_free(store_t *st, redisContext **cp)
+{
+    if (*cp != NULL) {
+        if (st->wrote == *cp) {
+            st->wrote = NULL;
+        }
+        redisFree(*cp);
+        *cp = NULL;
+    }
+}
+
+void conn_drop(store_t *st, redisContext **cp, const char *what)
+{
+    redisContext *c = *cp;
+    int err = errno;
+
+    /* A stalled Redis shows as EAGAIN (command timeout) or ETIMEDOUT. */
+    st->timed_out = c != NULL && c->err == REDIS_ERR_IO
+                    && (err == EAGAIN || err == EWOULDBLOCK
+                        || err == ETIMEDOUT || err == EINPROGRESS);
+
+    snprintf(st->error, sizeof(st->error), "%s: %s", what,
+             c && c->errstr[0] ? c->errstr : "connection failed");
+    conn_free(st, cp);
+}
+
+/* Runs a command during connection set-up; true when it is not an error. */
+static bool setup_command(store_t *st, redisContext *c, int argc,
+                          const char **argv)
+{
+    redisReply *r = redisCommandArgv(c, argc, argv, NULL);
+    bool ok = r != NULL && r->type != REDIS_REPLY_ERROR;
+
+    if (r != NULL && !ok) {
+        snprintf(st->error, sizeof(st->error), "%s: %s", argv[0], r->str);
+    }
+    freeReplyObject(r);
+    return ok;
+}
+
+/*
+ * Loads every script with one pipelined round trip and keeps their SHA1s,
+ * so that requests can use EVALSHA from the first one on.
+ */
+static bool load_scripts(store_t *st, redisContext *c)
+{
+    for (int i = 0; i < SCRIPT_COUNT; i++) {
+        redisAppendCommand(c, "SCRIPT LOAD %s", script_source[i]);
+    }
+
+    bool ok = true;
+    for (int i = 0; i < SCRIPT_COUNT; i++) {
+        redisReply *r;
+
+        if (redisGetReply(c, (void **) &r) != REDIS_OK) {
+            return false;
+        }
+        if (r->type == REDIS_REPLY_STRING && r->len == 40) {
+            memcpy(st->sha[i], r->str, 41);
+        } else {
+            snprintf(st->error, sizeof(st->error), "SCRIPT LOAD: %s",
+                     r->type == REDIS_REPLY_ERROR ? r->str : "odd reply");
+            ok = false;
+        }
+        freeReplyObject(r);
+    }
+    return ok;
+}
+
+/*
+ * True when the server we reached says it is a primary: a sentinel's
+ * answer may be a moment old, and a demoted primary serves reads as if
+ * nothing happened.
+ */
+static bool is_primary(redisContext *c)
+{
+    redisReply *r = redisCommand(c, "ROLE");
+    bool primary = r != NULL && r->type == REDIS_REPLY_ARRAY
+                   && r->elements > 0
+                   && r->element[0]->type == REDIS_REPLY_STRING
+                   && strcmp(r->element[0]->str, "master") == 0;
+
+    freeReplyObject(r);
+    return primary;
+}
+
+/* AUTH and SELECT, as configured: NULL, or the command that failed. */
+static const char *authenticate(store_t *st, redisContext *c)
+{
+    const config_t *cfg = st->cfg;
+
+    if (cfg->redis_password[0] != '\0') {
+        const char *argv[] = { "AUTH", cfg->redis_password };
+
+        if (!setup_command(st, c, 2, argv)) {
+            return "AUTH";
+        }
+    }
+    if (cfg->redis_db != 0) {
+        char db[16];
+        const char *argv[] = { "SELECT", db };
+
+        snprintf(db, sizeof(db), "%d", cfg->redis_db);
+        if (!setup_command(st, c, 2, argv)) {
+            return "SELECT";
+        }
+    }
+    return NULL;
+}
+
+redisContext *conn_open(store_t *st, const char *host, int port,
+                        bool need_primary)
+{
+    const config_t *cfg = st->cfg;
+    struct timeval connect_tv = ms_to_timeval(cfg->redis_connect_timeout_ms);
+    redisContext *c;
+
+    if (host[0] == '/') {
+        c = redisConnectUnixWithTimeout(host, connect_tv);
+    } else {
+        c = redisConnectWithTimeout(host, port, connect_tv);
+    }
+    if (c == NULL || c->err) {
+        conn_drop(st, &c, "connect");
+        return NULL;
+    }
+    if (redisSetTimeout(c, ms_to_timeval(cfg->redis_command_timeout_ms))
+        != REDIS_OK)
+    {
+        conn_drop(st, &c, "set timeout");
+        return NULL;
+    }
+    redisEnableKeepAlive(c);
+
+    const char *failed = authenticate(st, c);
+    if (failed != NULL) {
+        conn_drop(st, &c, failed);
+        return NULL;
+    }
+    if (need_primary && !is_primary(c)) {
+        conn_drop(st, &c, "ROLE: not a primary (yet)");
+        return NULL;
+    }
+    if (!load_scripts(st, c)) {
+        conn_drop(st, &c, "SCRIPT LOAD");
+        return NULL;
+    }
+    return c;
+}

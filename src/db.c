@@ -1,0 +1,388 @@
+/*
+ * db.c - the data layer's lock operations, and what every operation
+ * shares. See db.h; bookings are in db_book.c, listings in db_scan.c.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <uuid/uuid.h>
+
+#include "db_int.h"
+#include "log.h"
+#include "store.h"
+
+/* ---------------------------------------------------------------------
+ * What every operation shares
+ * ------------------------------------------------------------------- */
+
+bool db_init(db_t *db, const config_t *cfg, int worker_id)
+{
+    memset(db, 0, sizeof(*db));
+    db->cfg = cfg;
+    db->worker_id = worker_id;
+    db->store = store_open(cfg);
+    if (db->store == NULL) {
+        return false;
+    }
+    /* The one place that asks which Redis this is. */
+    db->layout = store_sharded(db->store) ? &db_cluster_layout
+                                          : &db_one_layout;
+    return true;
+}
+
+void db_close(db_t *db)
+{
+    store_close(db->store);
+    db->store = NULL;
+}
+
+const char *db_error(const db_t *db)
+{
+    return store_error(db->store);
+}
+
+void db_redirects(unsigned long *moved, unsigned long *ask,
+                  unsigned long *tryagain)
+{
+    store_redirects(moved, ask, tryagain);
+}
+
+db_status_t db_status_of(int store_status)
+{
+    switch ((store_status_t) store_status) {
+    case STORE_OK:
+        return DB_OK;
+    case STORE_OUT_OF_MEMORY:
+        return DB_OUT_OF_MEMORY;
+    case STORE_FAILED:
+        return DB_FAILED;
+    default:
+        return DB_UNAVAILABLE;
+    }
+}
+
+db_status_t db_script(db_t *db, script_id_t id, int nkeys,
+                      const char *const *keys, int nargs,
+                      const char *const *args, json_t **out)
+{
+    const char *argv[16];
+
+    if (nargs + 1 > (int) (sizeof(argv) / sizeof(argv[0]))) {
+        return DB_FAILED;
+    }
+    argv[0] = db->layout->scope;
+    for (int i = 0; i < nargs; i++) {
+        argv[i + 1] = args[i];
+    }
+    return db_status_of(store_script(db->store, id, nkeys, keys, nargs + 1,
+                                     argv, out));
+}
+
+void db_new_uuid(char *out)
+{
+    uuid_t uuid;
+
+    /* libuuid's random (version 4) generator, from the kernel's entropy. */
+    uuid_generate_random(uuid);
+    uuid_unparse_lower(uuid, out);
+}
+
+const char *db_num(char *buf, long n)
+{
+    snprintf(buf, DB_NUM_MAX, "%ld", n);
+    return buf;
+}
+
+db_status_t db_health(db_t *db)
+{
+    json_t *answer = NULL;
+    db_status_t status = db_script(db, SCRIPT_HEALTH, 0, NULL, 0, NULL,
+                                   &answer);
+
+    json_decref(answer);
+    return status;
+}
+
+/* ---------------------------------------------------------------------
+ * Acquire
+ * ------------------------------------------------------------------- */
+
+db_status_t db_acquire(db_t *db, const lock_request_t *in, json_t **out)
+{
+    const config_t *cfg = db->cfg;
+    const db_layout_t *layout = db->layout;
+    const slot_t *slot = &in->slot;
+    char lock_id[VALIDATE_UUID_LEN + 1], lockid_key[KEYS_MAX];
+    char start_min[DB_NUM_MAX], duration[DB_NUM_MAX], ttl_ms[DB_NUM_MAX];
+    char max_hold[DB_NUM_MAX], max_per_holder[DB_NUM_MAX];
+    char held[DB_NUM_MAX] = "";
+    bool reserved = false;
+    keys_t keys;
+
+    *out = NULL;
+    keys_of_slot(slot, &keys);
+    layout->new_id(lock_id, KEYS_LOCKID_PREFIX, keys.lock);
+    if (in->holder[0] != '\0') {
+        db_status_t st = layout->holder_reserve(db, in, lock_id, held,
+                                                sizeof(held), &reserved);
+        if (st != DB_OK) {
+            return st;
+        }
+    }
+    keys_lockid(lock_id, lockid_key, sizeof(lockid_key));
+
+    const char *script_keys[] = {
+        keys.lock, keys.lock_index, keys.booked, layout->stats_key(&keys),
+        layout->live_key(&keys), lockid_key
+    };
+    const char *args[] = {
+        lock_id, in->holder, slot->tenant, slot->resource, slot->date,
+        slot->start, db_num(start_min, slot->start_min),
+        db_num(duration, slot->duration_min), db_num(ttl_ms, in->ttl_ms),
+        db_num(max_hold, cfg->lock_max_hold_ms),
+        db_num(max_per_holder, cfg->lock_max_per_holder), keys.lock_prefix,
+        held
+    };
+    int nkeys = store_one_slot(db->store, keys.lock, lockid_key) ? 6 : 5;
+    db_status_t st = db_script(db, SCRIPT_ACQUIRE, nkeys, script_keys, 13,
+                               args, out);
+
+    /* A reserved place goes back unless the lock may have been made: after
+     * a timeout or a lost connection it may have. */
+    const char *got = json_string_value(json_object_get(*out, "lockId"));
+    bool made = st == DB_OK ? got != NULL && strcmp(got, lock_id) == 0
+                            : st == DB_UNAVAILABLE;
+    if (reserved && !made) {
+        json_t *mine = json_pack("{s:s, s:s}", "tenantId", slot->tenant,
+                                 "holderId", in->holder);
+
+        layout->holder_follow(db, mine, "remove", lock_id);
+        json_decref(mine);
+    }
+    if (st == DB_OK && got != NULL && !made) {
+        /* The holder's own lock, renewed: its end moves in the holder's
+         * set too (a new lock's place was reserved above). */
+        layout->holder_follow(db, *out, "add", got);
+    }
+    return st;
+}
+
+/* ---------------------------------------------------------------------
+ * The routes on an existing lock
+ * ------------------------------------------------------------------- */
+
+/* The keys a script on an existing lock works on. */
+typedef struct lock_target_s {
+    char lock[KEYS_MAX];        /* "" when the script finds it itself */
+    char lockid_key[KEYS_MAX];
+    keys_t keys;                /* of the lock's slot, when known */
+    const char *keyv[4];        /* lock, live set, stats, lockId index */
+    int nkeys;
+    bool found;                 /* false: no index knows the lockId */
+} lock_target_t;
+
+/* The fields the request sent, as the JSON the scripts compare the lock
+ * with; "" when none. The caller frees it. */
+static char *expected_fields(const lock_request_t *in)
+{
+    const slot_t *s = &in->slot;
+    json_t *expected = json_object();
+
+    if (in->present & VALIDATE_NEED_TENANT) {
+        json_object_set_new(expected, "tenantId", json_string(s->tenant));
+    }
+    if (in->present & VALIDATE_NEED_RESOURCE) {
+        json_object_set_new(expected, "resourceId", json_string(s->resource));
+    }
+    if (in->present & VALIDATE_NEED_DATE) {
+        json_object_set_new(expected, "date", json_string(s->date));
+    }
+    if (in->present & VALIDATE_NEED_START) {
+        json_object_set_new(expected, "startTime", json_string(s->start));
+    }
+    if (in->present & VALIDATE_NEED_DURATION) {
+        json_object_set_new(expected, "duration",
+                            json_integer(s->duration_min));
+    }
+    char *text = json_object_size(expected) > 0
+                 ? json_dumps(expected, JSON_COMPACT) : strdup("");
+    json_decref(expected);
+    return text;
+}
+
+static db_status_t lock_target(db_t *db, const lock_request_t *in,
+                               lock_target_t *t)
+{
+    const db_layout_t *layout = db->layout;
+    slot_t slot;
+
+    memset(t, 0, sizeof(*t));
+    t->found = true;
+    keys_lockid(in->lock_id, t->lockid_key, sizeof(t->lockid_key));
+    if ((in->present & VALIDATE_NEED_SLOT) == VALIDATE_NEED_SLOT) {
+        keys_of_slot(&in->slot, &t->keys);
+        strcpy(t->lock, t->keys.lock);
+    } else {
+        db_status_t st = layout->find_lock(db, t->lockid_key, t->lock,
+                                           sizeof(t->lock), &t->found);
+        if (st != DB_OK) {
+            return st;
+        }
+        if (t->lock[0] != '\0' && keys_parse_lock(t->lock, &slot)) {
+            keys_of_slot(&slot, &t->keys);
+        }
+    }
+    t->keyv[0] = t->lock;
+    t->keyv[1] = layout->live_key(&t->keys);
+    t->keyv[2] = layout->stats_key(&t->keys);
+    t->keyv[3] = t->lockid_key;
+    t->nkeys = store_one_slot(db->store, t->lock, t->lockid_key) ? 4 : 3;
+    return DB_OK;
+}
+
+/*
+ * Runs script on the lock in names, with the lockId and args after it; a
+ * lockId no index knows is answered lock_not_found without a script.
+ */
+static db_status_t lock_script(db_t *db, const lock_request_t *in,
+                               script_id_t script, int nargs,
+                               const char *const *args, json_t **out)
+{
+    lock_target_t t;
+    const char *argv[4] = { in->lock_id };
+    db_status_t st = lock_target(db, in, &t);
+
+    *out = NULL;
+    if (st != DB_OK) {
+        return st;
+    }
+    if (!t.found) {
+        *out = json_pack("{s:s}", "err", "lock_not_found");
+        return DB_OK;
+    }
+    for (int i = 0; i < nargs && i < 3; i++) {
+        argv[i + 1] = args[i];
+    }
+    return db_script(db, script, t.nkeys, t.keyv, nargs + 1, argv, out);
+}
+
+db_status_t db_mismatch_elsewhere(db_t *db, const char *lock_id,
+                                  const char *missing_reason, json_t *answer)
+{
+    const char *reason = json_string_value(json_object_get(answer, "err"));
+    bool elsewhere = false;
+
+    if (reason == NULL || strcmp(reason, missing_reason) != 0) {
+        return DB_OK;
+    }
+    db_status_t st = db->layout->live_elsewhere(db, lock_id, &elsewhere);
+    if (st == DB_OK && elsewhere) {
+        json_object_set_new(answer, "err", json_string("lock_mismatch"));
+    }
+    return st;
+}
+
+db_status_t db_verify(db_t *db, const lock_request_t *in, json_t **out)
+{
+    char *expected = expected_fields(in);
+    const char *args[] = { expected };
+    db_status_t st = lock_script(db, in, SCRIPT_VERIFY, 1, args, out);
+
+    free(expected);
+    if (st == DB_OK) {
+        st = db_mismatch_elsewhere(db, in->lock_id, "lock_not_found", *out);
+    }
+    return st;
+}
+
+db_status_t db_refresh(db_t *db, const lock_request_t *in, json_t **out)
+{
+    char ttl_ms[DB_NUM_MAX];
+    char *expected = expected_fields(in);
+    const char *args[] = { db_num(ttl_ms, in->ttl_ms), expected };
+    db_status_t st = lock_script(db, in, SCRIPT_REFRESH, 2, args, out);
+
+    free(expected);
+    if (st == DB_OK && json_object_get(*out, "err") == NULL) {
+        db->layout->holder_follow(db, *out, "add", in->lock_id);
+    }
+    return st;
+}
+
+db_status_t db_release(db_t *db, const lock_request_t *in, json_t **out)
+{
+    char *expected = expected_fields(in);
+    const char *args[] = { expected };
+    db_status_t st = lock_script(db, in, SCRIPT_RELEASE, 1, args, out);
+
+    free(expected);
+    if (st == DB_OK && json_object_get(*out, "err") == NULL) {
+        db->layout->holder_follow(db, *out, "remove", in->lock_id);
+    }
+    return st;
+}
+
+db_status_t db_get(db_t *db, const lock_request_t *in, json_t **out)
+{
+    return lock_script(db, in, SCRIPT_LOCK_GET, 0, NULL, out);
+}
+
+db_status_t db_force_release(db_t *db, const slot_t *slot, json_t **out)
+{
+    keys_t keys;
+
+    keys_of_slot(slot, &keys);
+    const char *script_keys[] = { keys.lock, db->layout->live_key(&keys),
+                                  db->layout->stats_key(&keys) };
+    db_status_t st = db_script(db, SCRIPT_FORCE_RELEASE, 3, script_keys, 0,
+                               NULL, out);
+    if (st == DB_OK && json_object_get(*out, "err") == NULL) {
+        db->layout->holder_follow(db, *out, "remove",
+                                  json_string_value(json_object_get(
+                                      *out, "lockId")));
+    }
+    return st;
+}
+
+/* ---------------------------------------------------------------------
+ * One day of a resource
+ * ------------------------------------------------------------------- */
+
+/* A JSON list from a script's answer: cjson writes an empty list as {}. */
+static void as_list(json_t *answer, const char *name)
+{
+    if (!json_is_array(json_object_get(answer, name))) {
+        json_object_set_new(answer, name, json_array());
+    }
+}
+
+db_status_t db_status(db_t *db, const slot_t *day, json_t **out)
+{
+    keys_t keys;
+
+    keys_of_slot(day, &keys);
+    const char *script_keys[] = { keys.lock_index, keys.booked };
+    const char *args[] = { keys.lock_prefix };
+    db_status_t st = db_script(db, SCRIPT_STATUS, 2, script_keys, 1, args,
+                               out);
+    if (st == DB_OK) {
+        as_list(*out, "locked");
+        as_list(*out, "booked");
+    }
+    return st;
+}
+
+db_status_t db_metrics(db_t *db, json_t **out)
+{
+    json_t *answer = NULL;
+    db_status_t st = db->layout->stats(db, &answer);
+
+    *out = NULL;
+    if (st != DB_OK) {
+        log_error("worker %d: metrics: %s", db->worker_id, db_error(db));
+    } else {
+        *out = json_incref(json_object_get(answer, "stats"));
+    }
+    json_decref(answer);
+    return st;
+}

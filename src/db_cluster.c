@@ -1,0 +1,206 @@
+/*
+ * db_cluster.c - the layout of a Redis Cluster, where a script reaches one
+ * hash slot only. See db_int.h.
+ *
+ * - New lockIds and appointment ids are made so that their index keys
+ *   (booking_lockid:<id>, booking_apptid:<id>) land on the resource's slot:
+ *   the script that makes the lock or booking then writes the index too.
+ * - The holder sets (booking_holder:{tenant}:<holder>) live on the
+ *   tenant's slot: a place is reserved there before the acquire script
+ *   runs, and the set follows each lock's renewal and removal.
+ * - A request that names only a lockId reads the index first, so that the
+ *   script goes to the lock's slot.
+ * - The counters are each resource's own, added up over every primary.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "db_int.h"
+#include "keyslot.h"
+#include "log.h"
+#include "store.h"
+
+static const char *resource_stats(const keys_t *keys)
+{
+    return keys->stats;
+}
+
+static const char *resource_live(const keys_t *keys)
+{
+    return keys->live;
+}
+
+/*
+ * The last five hex digits of the UUID are chosen so that prefix + id
+ * hashes to near_key's slot; the rest is libuuid's.
+ */
+static void id_on_slot(char *out, const char *prefix, const char *near_key)
+{
+    char key[KEYS_MAX];
+
+    db_new_uuid(out);
+    int len = snprintf(key, sizeof(key), "%s%s", prefix, out);
+    size_t at = (size_t) len - KEYSLOT_STEER_DIGITS;
+    /* Which of the fitting digit strings: libuuid's randomness decides. */
+    unsigned pick = (unsigned) strtoul(out + 24, NULL, 16);
+    if (len > 0 && (size_t) len < sizeof(key)
+        && keyslot_steer(key, (size_t) len, at,
+                         keyslot(near_key, strlen(near_key)), pick))
+    {
+        memcpy(out + VALIDATE_UUID_LEN - KEYSLOT_STEER_DIGITS, key + at,
+               KEYSLOT_STEER_DIGITS);
+    }
+}
+
+/* With no place left, the script may still renew the holder's own lock on
+ * this slot, but makes no new one (it is told the holder is at the cap). */
+static db_status_t reserve_place(db_t *db, const lock_request_t *in,
+                                 const char *lock_id, char *held,
+                                 size_t held_len, bool *reserved)
+{
+    char key[KEYS_MAX], ttl[DB_NUM_MAX], max[DB_NUM_MAX];
+    char keep_ms[DB_NUM_MAX];
+    json_t *answer = NULL;
+
+    keys_holder(in->slot.tenant, in->holder, key, sizeof(key));
+    const char *keys[] = { key };
+    const char *args[] = {
+        "reserve", lock_id, db_num(ttl, in->ttl_ms),
+        db_num(max, db->cfg->lock_max_per_holder),
+        db_num(keep_ms, db->cfg->lock_max_hold_ms)
+    };
+    db_status_t st = db_script(db, SCRIPT_HOLDER, 1, keys, 5, args, &answer);
+    if (st != DB_OK) {
+        return st;
+    }
+    *reserved = json_is_true(json_object_get(answer, "reserved"));
+    json_decref(answer);
+    snprintf(held, held_len, "%d",
+             *reserved ? 0 : db->cfg->lock_max_per_holder);
+    return DB_OK;
+}
+
+static void follow_lock(db_t *db, json_t *answer, const char *op,
+                        const char *lock_id)
+{
+    const char *tenant = json_string_value(json_object_get(answer,
+                                                           "tenantId"));
+    const char *holder = json_string_value(json_object_get(answer,
+                                                           "holderId"));
+    char key[KEYS_MAX], expires_at[DB_NUM_MAX], keep_ms[DB_NUM_MAX];
+    json_t *done = NULL;
+
+    if (tenant == NULL || holder == NULL || lock_id == NULL) {
+        return;
+    }
+    keys_holder(tenant, holder, key, sizeof(key));
+    const char *keys[] = { key };
+    const char *args[] = {
+        op, lock_id,
+        db_num(expires_at, (long) json_integer_value(
+                   json_object_get(answer, "expiresAt"))),
+        db_num(keep_ms, db->cfg->lock_max_hold_ms)
+    };
+    if (db_script(db, SCRIPT_HOLDER, 1, keys, 4, args, &done) != DB_OK) {
+        log_error("worker %d: holder index %s of a lock: %s",
+                  db->worker_id, op, db_error(db));
+    }
+    json_decref(done);
+}
+
+static db_status_t read_index(db_t *db, const char *lockid_key,
+                              char *lock_key, size_t len, bool *found)
+{
+    char *key;
+    slot_t slot;
+    db_status_t st = db_status_of(store_get(db->store, lockid_key, &key));
+
+    lock_key[0] = '\0';
+    *found = false;
+    if (st != DB_OK) {
+        return st;
+    }
+    /* An index entry we did not write names no lock. */
+    if (key != NULL && strlen(key) < len && keys_parse_lock(key, &slot)) {
+        strcpy(lock_key, key);
+        *found = true;
+    }
+    free(key);
+    return DB_OK;
+}
+
+static db_status_t live_on_other_slot(db_t *db, const char *lock_id,
+                                      bool *elsewhere)
+{
+    lock_request_t by_id;
+    json_t *answer = NULL;
+
+    memset(&by_id, 0, sizeof(by_id));
+    snprintf(by_id.lock_id, sizeof(by_id.lock_id), "%s", lock_id);
+    db_status_t st = db_get(db, &by_id, &answer);
+    *elsewhere = st == DB_OK && json_is_true(json_object_get(answer, "ok"));
+    json_decref(answer);
+    return st;
+}
+
+/* What sum_counters adds up while it scans. */
+typedef struct stats_scan_s {
+    db_t *db;
+    json_t *sum;
+    db_status_t status;
+} stats_scan_t;
+
+/* Runs metrics.lua on each resource's counters and adds them up. */
+static bool add_counters(const char **keys, int count, void *arg)
+{
+    stats_scan_t *scan = arg;
+
+    for (int i = 0; i < count && scan->status == DB_OK; i++) {
+        char live[KEYS_MAX];
+        const char *key;
+        json_t *value, *answer = NULL;
+
+        keys_live_of_stats(keys[i], live, sizeof(live));
+        const char *script_keys[] = { keys[i], live };
+        scan->status = db_script(scan->db, SCRIPT_METRICS, 2, script_keys,
+                                 0, NULL, &answer);
+        json_object_foreach(json_object_get(answer, "stats"), key, value) {
+            json_int_t had = json_integer_value(json_object_get(scan->sum,
+                                                                key));
+
+            json_object_set_new(scan->sum, key, json_integer(
+                                    had + json_integer_value(value)));
+        }
+        json_decref(answer);
+    }
+    return scan->status == DB_OK;
+}
+
+static db_status_t sum_counters(db_t *db, json_t **out)
+{
+    stats_scan_t scan = { db, json_object(), DB_OK };
+
+    json_object_set_new(scan.sum, "activeLocks", json_integer(0));
+    db_status_t st = db_status_of(store_scan(db->store, KEYS_STATS_PREFIX "*",
+                                             add_counters, &scan));
+    if (st == DB_OK) {
+        st = scan.status;
+    }
+    *out = st == DB_OK ? json_pack("{s:b, s:O}", "ok", 1, "stats", scan.sum)
+                       : NULL;
+    json_decref(scan.sum);
+    return st;
+}
+
+const db_layout_t db_cluster_layout = {
+    .scope = "slot",
+    .stats_key = resource_stats,
+    .live_key = resource_live,
+    .new_id = id_on_slot,
+    .holder_reserve = reserve_place,
+    .holder_follow = follow_lock,
+    .find_lock = read_index,
+    .live_elsewhere = live_on_other_slot,
+    .stats = sum_counters,
+};

@@ -1,0 +1,257 @@
+/*
+ * db_scan.c - the data layer's listings: admin/active and the appointment
+ * list, read with SCAN (never KEYS). See db.h.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "db_int.h"
+#include "keyslot.h"
+#include "store.h"
+
+/* The state db_scan_values hands to store_scan. */
+typedef struct value_scan_s {
+    db_t *db;
+    db_value_fn fn;
+    void *arg;
+    db_status_t status;
+} value_scan_t;
+
+/* Reads count keys that share one hash slot, and hands each value on. */
+static bool read_keys(value_scan_t *scan, const char *const *keys, int count)
+{
+    json_t *answer = NULL;
+    bool more = true;
+
+    scan->status = db_script(scan->db, SCRIPT_READ_KEYS, count, keys, 0,
+                             NULL, &answer);
+    if (scan->status != DB_OK) {
+        return false;
+    }
+    json_int_t now = json_integer_value(json_object_get(answer,
+                                                        "serverTime"));
+    json_t *items = json_object_get(answer, "items");
+    for (int i = 0; more && i < count; i++) {
+        json_t *item = json_array_get(items, (size_t) i);
+        const char *raw = json_string_value(json_array_get(item, 0));
+        json_t *value = raw ? json_loads(raw, 0, NULL) : NULL;
+
+        /* A key that expired between SCAN and the read has no value. */
+        if (json_is_object(value)) {
+            more = scan->fn(keys[i], value,
+                            json_integer_value(json_array_get(item, 1)),
+                            now, scan->arg);
+        }
+        json_decref(value);
+    }
+    json_decref(answer);
+    return more;
+}
+
+static int compare_slots(const void *a, const void *b)
+{
+    const char *x = *(const char *const *) a, *y = *(const char *const *) b;
+    unsigned sx = keyslot(x, strlen(x)), sy = keyslot(y, strlen(y));
+
+    return sx < sy ? -1 : sx > sy;
+}
+
+/*
+ * One SCAN batch, read one run of keys a script may take together at a
+ * time: the whole batch with one Redis, a run per hash slot in a cluster.
+ */
+static bool read_batch(const char **keys, int count, void *arg)
+{
+    value_scan_t *scan = arg;
+    bool more = true;
+
+    qsort(keys, (size_t) count, sizeof(*keys), compare_slots);
+    for (int i = 0, j; more && i < count; i = j) {
+        for (j = i + 1;
+             j < count && store_one_slot(scan->db->store, keys[i], keys[j]);
+             j++) {
+        }
+        more = read_keys(scan, keys + i, j - i);
+    }
+    return more;
+}
+
+db_status_t db_scan_values(db_t *db, const char *pattern, db_value_fn fn,
+                           void *arg)
+{
+    value_scan_t scan = { db, fn, arg, DB_OK };
+    db_status_t st = db_status_of(store_scan(db->store, pattern, read_batch,
+                                             &scan));
+
+    return st != DB_OK ? st : scan.status;
+}
+
+int db_compare_fields(json_t *x, json_t *y, const char *const *fields,
+                      size_t count)
+{
+    for (size_t i = 0; i < count; i++) {
+        const char *sx = json_string_value(json_object_get(x, fields[i]));
+        const char *sy = json_string_value(json_object_get(y, fields[i]));
+        int c = strcmp(sx ? sx : "", sy ? sy : "");
+
+        if (c != 0) {
+            return c;
+        }
+    }
+    return 0;
+}
+
+void db_sort(json_t *array, int (*cmp)(const void *, const void *))
+{
+    size_t n = json_array_size(array);
+    json_t **items = malloc(sizeof(*items) * (n + 1));
+
+    if (items == NULL) {
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        items[i] = json_incref(json_array_get(array, i));
+    }
+    qsort(items, n, sizeof(*items), cmp);
+    json_array_clear(array);
+    for (size_t i = 0; i < n; i++) {
+        json_array_append_new(array, items[i]);
+    }
+    free(items);
+}
+
+/* ---------------------------------------------------------------------
+ * admin/active
+ * ------------------------------------------------------------------- */
+
+/* What admin/active collects while it scans. */
+typedef struct active_scan_s {
+    json_t *locks;
+    long limit;
+} active_scan_t;
+
+/* Adds one live lock to the answer, until there are limit of them. */
+static bool collect_lock(const char *key, json_t *lock, json_int_t pttl,
+                         json_int_t now, void *arg)
+{
+    active_scan_t *scan = arg;
+
+    if (pttl > 0) {
+        json_t *holder = json_object_get(lock, "holderId");
+
+        json_array_append_new(scan->locks, json_pack(
+            "{s:s, s:O, s:O, s:O, s:O, s:O, s:O, s:I, s:I}",
+            "key", key,
+            "lockId", json_object_get(lock, "lockId"),
+            "resourceId", json_object_get(lock, "resourceId"),
+            "date", json_object_get(lock, "date"),
+            "startTime", json_object_get(lock, "startTime"),
+            "duration", json_object_get(lock, "duration"),
+            "holderId", holder ? holder : json_null(),
+            "remainingTTL", pttl,
+            "expiresAt", now + pttl));
+    }
+    return (long) json_array_size(scan->locks) < scan->limit;
+}
+
+/* Orders locks by resource, date and start time. */
+static int compare_locks(const void *a, const void *b)
+{
+    static const char *const order[] = { "resourceId", "date", "startTime" };
+
+    return db_compare_fields(*(json_t *const *) a, *(json_t *const *) b,
+                             order, sizeof(order) / sizeof(order[0]));
+}
+
+/* The optional filters of a list request, NULL for "any". */
+static const char *resource_of(const list_request_t *in)
+{
+    return in->present & VALIDATE_NEED_RESOURCE ? in->slot.resource : NULL;
+}
+
+static const char *date_of(const list_request_t *in)
+{
+    return in->present & VALIDATE_NEED_DATE ? in->slot.date : NULL;
+}
+
+db_status_t db_active(db_t *db, const list_request_t *in, json_t **out)
+{
+    char pattern[KEYS_MAX];
+    active_scan_t scan = { json_array(), in->limit };
+
+    keys_lock_pattern(in->slot.tenant, resource_of(in), date_of(in),
+                      pattern, sizeof(pattern));
+    db_status_t st = db_scan_values(db, pattern, collect_lock, &scan);
+    *out = NULL;
+    if (st == DB_OK) {
+        db_sort(scan.locks, compare_locks);
+        *out = json_pack("{s:O}", "locks", scan.locks);
+    }
+    json_decref(scan.locks);
+    return st;
+}
+
+/* ---------------------------------------------------------------------
+ * The appointment list
+ * ------------------------------------------------------------------- */
+
+/* What the appointment list collects while it scans. */
+typedef struct list_scan_s {
+    json_t *list;
+    const char *status;     /* "" for every status */
+} list_scan_t;
+
+static bool collect_appointment(const char *key, json_t *stored,
+                                json_int_t pttl, json_int_t now, void *arg)
+{
+    (void) key;
+    (void) pttl;
+    (void) now;
+    list_scan_t *scan = arg;
+    const char *status = json_string_value(json_object_get(stored,
+                                                           "status"));
+
+    if (status != NULL
+        && (scan->status[0] == '\0' || strcmp(status, scan->status) == 0))
+    {
+        json_array_append(scan->list, stored);
+    }
+    return true;
+}
+
+/* Orders appointments by date, start time, creation (a number), id. */
+static int compare_appointments(const void *a, const void *b)
+{
+    static const char *const order[] = { "date", "startTime" };
+    json_t *x = *(json_t *const *) a, *y = *(json_t *const *) b;
+    int c = db_compare_fields(x, y, order, 2);
+
+    if (c != 0) {
+        return c;
+    }
+    json_int_t cx = json_integer_value(json_object_get(x, "createdAt"));
+    json_int_t cy = json_integer_value(json_object_get(y, "createdAt"));
+    if (cx != cy) {
+        return cx < cy ? -1 : 1;
+    }
+    static const char *const id[] = { "id" };
+    return db_compare_fields(x, y, id, 1);
+}
+
+db_status_t db_appointments(db_t *db, const list_request_t *in,
+                            json_t **out)
+{
+    char pattern[KEYS_MAX];
+    list_scan_t scan = { json_array(), in->status };
+
+    keys_appt_pattern(in->slot.tenant, resource_of(in), date_of(in),
+                      pattern, sizeof(pattern));
+    db_status_t st = db_scan_values(db, pattern, collect_appointment, &scan);
+    *out = NULL;
+    if (st == DB_OK) {
+        db_sort(scan.list, compare_appointments);
+        *out = json_pack("{s:O}", "appointments", scan.list);
+    }
+    json_decref(scan.list);
+    return st;
+}

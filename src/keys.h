@@ -1,0 +1,91 @@
+/*
+ * keys.h - every Redis key slotlock writes or reads, in one place.
+ *
+ * Pure: no I/O. Every key that one lock or booking operation touches on a
+ * resource carries the hash tag {tenantId|resourceId}, so each operation is
+ * one script on one hash slot. The keys outside it (the lockId and
+ * appointment-id indexes, the holder sets, the shared counters) are named
+ * here too; the Lua scripts build only the ones this file documents as
+ * theirs (see keys_* below and common.lua).
+ */
+#ifndef SLOTLOCK_KEYS_H
+#define SLOTLOCK_KEYS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "slot.h"
+
+#define KEYS_MAX 256            /* longest key we build, with room to spare */
+
+/* The counters and live-lock set every resource shares, with one Redis. */
+#define KEYS_SHARED_STATS "slotlock:stats"
+#define KEYS_SHARED_LIVE "slotlock:live"
+
+/* The prefixes of the indexes from an id to its record, outside any hash
+ * tag: booking_lockid:<lockId> and booking_apptid:<id>. */
+#define KEYS_LOCKID_PREFIX "booking_lockid:"
+#define KEYS_APPTID_PREFIX "booking_apptid:"
+
+/* The per-resource counters (Redis Cluster), for SCAN. */
+#define KEYS_STATS_PREFIX "booking_stats:"
+
+/* The keys one lock or booking operation on a slot works on. */
+typedef struct keys_s {
+    char lock[KEYS_MAX];        /* booking_lock:{t|r}:date:HH:MM */
+    char lock_index[KEYS_MAX];  /* booking_locks:{t|r}:date (zset) */
+    char booked[KEYS_MAX];      /* booking_booked:{t|r}:date (zset) */
+    char lock_prefix[KEYS_MAX]; /* booking_lock:{t|r}:date: */
+    /* The resource's own counters and live-lock set, which Redis Cluster
+     * uses instead of KEYS_SHARED_STATS and KEYS_SHARED_LIVE. */
+    char stats[KEYS_MAX];       /* booking_stats:{t|r} (hash) */
+    char live[KEYS_MAX];        /* booking_live:{t|r} (zset) */
+} keys_t;
+
+/* Fills keys for the slot's tenant, resource, date and start time. */
+void keys_of_slot(const slot_t *slot, keys_t *keys);
+
+/*
+ * Reads tenant, resource, date and start back out of a lock key made by
+ * keys_of_slot(). False when key is not such a key. duration_min is set
+ * to 0.
+ */
+bool keys_parse_lock(const char *key, slot_t *slot);
+
+/* booking_lockid:<lockId>: the index from a lockId to its lock key. */
+void keys_lockid(const char *lock_id, char *buf, size_t len);
+
+/* booking_done:{t|r}:<lockId>: the appointment a lockId was booked as. */
+void keys_done(const slot_t *slot, const char *lock_id, char *buf,
+               size_t len);
+
+/* booking_appt:{t|r}:<date>:<id>: one appointment record. */
+void keys_appt(const slot_t *slot, const char *appt_id, char *buf,
+               size_t len);
+
+/*
+ * Reads tenant, resource and date out of an appointment key; appt_id
+ * receives the id (at least 37 bytes). False when key is not one.
+ */
+bool keys_parse_appt(const char *key, slot_t *slot, char *appt_id);
+
+/* booking_apptid:<id>: the index from an appointment id to its record. */
+void keys_apptid(const char *appt_id, char *buf, size_t len);
+
+/* booking_holder:{t}:<holderId>: a holder's live locks in one tenant. */
+void keys_holder(const char *tenant, const char *holder, char *buf,
+                 size_t len);
+
+/*
+ * SCAN patterns of one tenant's locks and appointments; resource and date
+ * may be NULL for "any".
+ */
+void keys_lock_pattern(const char *tenant, const char *resource,
+                       const char *date, char *buf, size_t len);
+void keys_appt_pattern(const char *tenant, const char *resource,
+                       const char *date, char *buf, size_t len);
+
+/* The live-lock set beside the per-resource counters at stats_key. */
+void keys_live_of_stats(const char *stats_key, char *buf, size_t len);
+
+#endif

@@ -1,0 +1,279 @@
+/*
+ * parse.c - one pure parse step per route. See parse.h.
+ */
+#include "parse.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define CUSTOMER_NAME_MAX 200
+
+/* ---------------------------------------------------------------------
+ * Lock routes
+ * ------------------------------------------------------------------- */
+
+/*
+ * Reads lockId (from the path when path_id is set, from the body otherwise)
+ * and whichever slot fields the body carries; need says which are required.
+ */
+static void read_lock_ref(json_t *body, const char *path_id, unsigned need,
+                          lock_request_t *req, json_t *errors)
+{
+    if (path_id != NULL) {
+        if (validate_uuid(path_id)) {
+            strcpy(req->lock_id, path_id);
+        } else {
+            validate_error(errors, "lockId",
+                           "must be a UUID in lowercase 8-4-4-4-12 form");
+        }
+    } else {
+        validate_lock_id(body, true, req->lock_id, errors);
+    }
+    if (body != NULL) {
+        validate_slot(body, "resourceId", need, false, &req->slot,
+                      &req->present, errors);
+    }
+}
+
+/* Reads the optional ttl of acquire and refresh into req->ttl_ms. */
+static void read_ttl(const config_t *cfg, json_t *body, lock_request_t *req,
+                     json_t *errors)
+{
+    validate_int_field(body, "ttl", 1000, cfg->lock_max_hold_ms, false,
+                       false, "must be a whole number of milliseconds from "
+                       "1000 to LOCK_MAX_HOLD", &req->ttl_ms, errors);
+}
+
+bool parse_lock(route_t route, const config_t *cfg, json_t *body,
+                const char *path_id, lock_request_t *req, json_t *errors)
+{
+    size_t before = json_array_size(errors);
+
+    memset(req, 0, sizeof(*req));
+    req->ttl_ms = cfg->lock_ttl_ms;
+
+    switch (route) {
+    case ROUTE_ACQUIRE: {
+        validate_slot(body, "resourceId",
+                      VALIDATE_NEED_SLOT | VALIDATE_NEED_DURATION, false,
+                      &req->slot, &req->present, errors);
+        const char *holder = validate_id_field(body, "holderId", false,
+                                               errors);
+        if (holder != NULL) {
+            strcpy(req->holder, holder);
+        }
+        read_ttl(cfg, body, req, errors);
+        break;
+    }
+    case ROUTE_VERIFY:
+        read_lock_ref(body, NULL, VALIDATE_NEED_SLOT, req, errors);
+        break;
+    case ROUTE_REFRESH:
+        read_lock_ref(body, NULL, 0, req, errors);
+        read_ttl(cfg, body, req, errors);
+        break;
+    case ROUTE_RELEASE:
+        read_lock_ref(body, NULL, 0, req, errors);
+        break;
+    default:
+        /* GET and DELETE /api/locks/{lockId}: the path names the lock. */
+        read_lock_ref(NULL, path_id, 0, req, errors);
+        break;
+    }
+    return json_array_size(errors) == before;
+}
+
+/* ---------------------------------------------------------------------
+ * Query routes
+ * ------------------------------------------------------------------- */
+
+bool parse_status(const char *query, slot_t *slot, json_t *errors)
+{
+    size_t before = json_array_size(errors);
+    json_t *q = validate_query(query, errors);
+    unsigned present;
+
+    validate_slot(q, "resourceId",
+                  VALIDATE_NEED_TENANT | VALIDATE_NEED_RESOURCE
+                  | VALIDATE_NEED_DATE, true, slot, &present, errors);
+    json_decref(q);
+    return json_array_size(errors) == before;
+}
+
+bool parse_active(const char *query, list_request_t *req, json_t *errors)
+{
+    size_t before = json_array_size(errors);
+    json_t *q = validate_query(query, errors);
+
+    memset(req, 0, sizeof(*req));
+    req->limit = PARSE_ACTIVE_LIMIT_DEFAULT;
+    validate_slot(q, "resourceId", VALIDATE_NEED_TENANT, true, &req->slot,
+                  &req->present, errors);
+    validate_int_field(q, "limit", 1, PARSE_ACTIVE_LIMIT_MAX, false, true,
+                       "must be a whole number from 1 to 1000", &req->limit,
+                       errors);
+    json_decref(q);
+    return json_array_size(errors) == before;
+}
+
+bool parse_appointments(const char *query, list_request_t *req,
+                        json_t *errors)
+{
+    size_t before = json_array_size(errors);
+    json_t *q = validate_query(query, errors);
+
+    memset(req, 0, sizeof(*req));
+    validate_slot(q, "specialistId", VALIDATE_NEED_TENANT, true, &req->slot,
+                  &req->present, errors);
+    const char *status = json_string_value(json_object_get(q, "status"));
+    if (status != NULL && strcmp(status, "confirmed") != 0
+        && strcmp(status, "cancelled") != 0)
+    {
+        validate_error(errors, "status", "must be confirmed or cancelled");
+    } else if (status != NULL) {
+        snprintf(req->status, sizeof(req->status), "%s", status);
+    }
+    json_decref(q);
+    return json_array_size(errors) == before;
+}
+
+bool parse_metrics(const char *query, const char *accept, bool *prometheus,
+                   json_t *errors)
+{
+    size_t before = json_array_size(errors);
+    json_t *q = validate_query(query, errors);
+    const char *format = json_string_value(json_object_get(q, "format"));
+
+    if (format != NULL) {
+        *prometheus = strcmp(format, "prometheus") == 0;
+        if (!*prometheus && strcmp(format, "json") != 0) {
+            validate_error(errors, "format", "must be json or prometheus");
+        }
+    } else {
+        *prometheus = accept != NULL
+                      && strncasecmp(accept, "text/plain", 10) == 0;
+    }
+    json_decref(q);
+    return json_array_size(errors) == before;
+}
+
+/* ---------------------------------------------------------------------
+ * Body routes
+ * ------------------------------------------------------------------- */
+
+bool parse_force_release(json_t *body, slot_t *slot, json_t *errors)
+{
+    unsigned present;
+
+    return validate_slot(body, "resourceId", VALIDATE_NEED_SLOT, false, slot,
+                         &present, errors);
+}
+
+/* Counts the characters (not bytes) of a UTF-8 string. */
+static size_t utf8_length(const char *s)
+{
+    size_t n = 0;
+
+    for (; *s; s++) {
+        if (((unsigned char) *s & 0xc0) != 0x80) {
+            n++;
+        }
+    }
+    return n;
+}
+
+/* The value of a required field, or NULL with "is required" added. */
+static json_t *required(json_t *body, const char *name, json_t *errors)
+{
+    json_t *v = json_object_get(body, name);
+
+    if (v == NULL || json_is_null(v)) {
+        validate_error(errors, name, "is required");
+        return NULL;
+    }
+    return v;
+}
+
+static void read_end_time(json_t *body, booking_request_t *req,
+                          json_t *errors)
+{
+    json_t *end = required(body, "endTime", errors);
+    int end_min;
+
+    if (end == NULL) {
+        return;
+    }
+    if (!json_is_string(end)
+        || !slot_parse_time(json_string_value(end), true, &end_min))
+    {
+        validate_error(errors, "endTime",
+                       "must be a time HH:MM from 00:00 to 24:00");
+    } else if ((req->present & VALIDATE_NEED_START)
+               && (req->present & VALIDATE_NEED_DURATION)
+               && end_min != req->slot.start_min + req->slot.duration_min)
+    {
+        validate_error(errors, "endTime",
+                       "must equal startTime plus duration");
+    }
+    req->end_time = end;
+}
+
+/* The customer fields and the price; see the API reference for the rules. */
+static void read_customer(json_t *body, booking_request_t *req,
+                          json_t *errors)
+{
+    json_t *name = required(body, "customerName", errors);
+    if (name != NULL && (!json_is_string(name)
+                         || json_string_length(name) == 0
+                         || utf8_length(json_string_value(name))
+                            > CUSTOMER_NAME_MAX))
+    {
+        validate_error(errors, "customerName", "must be 1-200 characters");
+    }
+    req->customer_name = name;
+
+    json_t *email = required(body, "customerEmail", errors);
+    if (email != NULL && (!json_is_string(email)
+                          || !validate_email(json_string_value(email))))
+    {
+        validate_error(errors, "customerEmail",
+                       "must be an e-mail address of at most 254 characters");
+    }
+    req->customer_email = email;
+
+    json_t *phone = json_object_get(body, "customerPhone");
+    if (phone != NULL && !json_is_null(phone)
+        && (!json_is_string(phone)
+            || !validate_phone(json_string_value(phone))))
+    {
+        validate_error(errors, "customerPhone",
+                       "must be at most 32 of + 0-9 space ( ) -");
+    }
+    req->customer_phone = json_is_string(phone) ? phone : NULL;
+
+    json_t *price = required(body, "price", errors);
+    if (price != NULL && (!json_is_number(price)
+                          || json_number_value(price) < 0))
+    {
+        validate_error(errors, "price", "must be a number of at least 0");
+    }
+    req->price = price;
+}
+
+bool parse_booking(json_t *body, booking_request_t *req, json_t *errors)
+{
+    size_t before = json_array_size(errors);
+
+    memset(req, 0, sizeof(*req));
+    req->with_lock = validate_lock_id(body, false, req->lock_id, errors) == 1;
+    validate_slot(body, "specialistId",
+                  VALIDATE_NEED_SLOT | VALIDATE_NEED_DURATION, false,
+                  &req->slot, &req->present, errors);
+    validate_id_field(body, "serviceId", true, errors);
+    req->service = json_object_get(body, "serviceId");
+    read_end_time(body, req, errors);
+    read_customer(body, req, errors);
+    return json_array_size(errors) == before;
+}

@@ -1,0 +1,83 @@
+/*
+ * parse.h - one pure parse step per route (no I/O).
+ *
+ * Each route turns its body, query string or path into a plain request
+ * struct before anything touches Redis. A parse function fills its struct
+ * and adds an entry {"field", "message"} to errors for every bad field, so
+ * a 400 lists them all at once; it returns true when errors stayed empty.
+ * The handlers, the Check tests and the fuzz targets all call these same
+ * functions.
+ */
+#ifndef SLOTLOCK_PARSE_H
+#define SLOTLOCK_PARSE_H
+
+#include <jansson.h>
+#include <stdbool.h>
+
+#include "config.h"
+#include "router.h"
+#include "slot.h"
+#include "validate.h"
+
+/* A lock route's input: acquire, verify, refresh, release, GET and DELETE
+ * /api/locks/{lockId}. */
+typedef struct lock_request_s {
+    char lock_id[VALIDATE_UUID_LEN + 1];    /* "" for acquire */
+    slot_t slot;
+    unsigned present;                       /* VALIDATE_NEED_* bits */
+    char holder[SLOT_ID_MAX + 1];           /* "" when none */
+    long ttl_ms;                            /* acquire and refresh */
+} lock_request_t;
+
+/*
+ * route: ROUTE_ACQUIRE, ROUTE_VERIFY, ROUTE_REFRESH, ROUTE_RELEASE,
+ * ROUTE_LOCK_GET or ROUTE_LOCK_DELETE. body: the JSON body (NULL for the
+ * path routes, which take none); path_id: the {lockId} of the path routes.
+ */
+bool parse_lock(route_t route, const config_t *cfg, json_t *body,
+                const char *path_id, lock_request_t *req, json_t *errors);
+
+/* GET /api/locks/status?tenantId=&resourceId=&date= */
+bool parse_status(const char *query, slot_t *slot, json_t *errors);
+
+/* The filters of the admin lists: tenantId, and optionally the resource
+ * (resourceId or specialistId) and date. */
+typedef struct list_request_s {
+    slot_t slot;
+    unsigned present;           /* VALIDATE_NEED_* bits */
+    long limit;                 /* admin/active */
+    char status[16];            /* appointments: "" for every status */
+} list_request_t;
+
+#define PARSE_ACTIVE_LIMIT_DEFAULT 100
+#define PARSE_ACTIVE_LIMIT_MAX 1000
+
+/* GET /api/locks/admin/active?tenantId=[&resourceId=][&date=][&limit=] */
+bool parse_active(const char *query, list_request_t *req, json_t *errors);
+
+/* GET /api/appointments?tenantId=[&specialistId=][&date=][&status=] */
+bool parse_appointments(const char *query, list_request_t *req,
+                        json_t *errors);
+
+/* POST /api/locks/admin/force-release: the four fields that name a lock. */
+bool parse_force_release(json_t *body, slot_t *slot, json_t *errors);
+
+/* POST /api/appointments. The json_t fields point into body. */
+typedef struct booking_request_s {
+    char lock_id[VALIDATE_UUID_LEN + 1];    /* "" when none was sent */
+    bool with_lock;                         /* a lockId was sent */
+    slot_t slot;
+    unsigned present;                       /* VALIDATE_NEED_* bits */
+    json_t *service, *end_time, *price;
+    json_t *customer_name, *customer_email;
+    json_t *customer_phone;                 /* NULL when none */
+} booking_request_t;
+
+bool parse_booking(json_t *body, booking_request_t *req, json_t *errors);
+
+/* GET /api/locks/metrics: *prometheus when ?format=prometheus, or no
+ * format and an Accept of text/plain (accept may be NULL). */
+bool parse_metrics(const char *query, const char *accept, bool *prometheus,
+                   json_t *errors);
+
+#endif
