@@ -147,9 +147,10 @@ class ReadRateLimitTest(unittest.TestCase):
         responses = concurrently(stack, [("GET", STATUS)] * 20)
         limited = [r for r in responses if r.status == 429]
         served = [r for r in responses if r.status != 429]
-        # 1 at the rate plus a burst of 5; one more if the burst took
-        # long enough for the rate to free another.
-        self.assertIn(len(served), (6, 7), responses)
+        # 1 at the rate plus a burst of 5; a few more only if the burst
+        # took long enough (200 ms each) for the rate to free them.
+        self.assertGreaterEqual(len(served), 6, responses)
+        self.assertLessEqual(len(served), 8, responses)
         for r in served:
             self.assertEqual(r.status, 200, r.text)
         for r in limited:
