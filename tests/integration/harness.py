@@ -98,34 +98,58 @@ if TEST_REDIS not in ("single", "cluster"):
     raise RuntimeError("SLOTLOCK_TEST_REDIS must be single or cluster, not %r"
                        % TEST_REDIS)
 
-DEFAULT_REDIS_CONFIG = {
-    "bind": "127.0.0.1",
-    "daemonize": "no",
-    "save": '""',
-    "appendonly": "yes",
-    "appendfsync": "always",
-    "maxmemory-policy": "noeviction",
-}
+# Every redis.conf is written by script/render-redis-conf, as script/server
+# and script/bench write theirs: the durable settings (appendonly,
+# appendfsync always, noeviction), and for a cluster node its cluster
+# settings (cluster-node-timeout, short enough that a test that stops a
+# node sees it failed soon). A test's redis_config adds to them.
+RENDER_REDIS_CONF = os.path.join(SRCDIR, "script", "render-redis-conf")
 
-
-# On top of DEFAULT_REDIS_CONFIG for each node of a cluster. The node
-# timeout is short so that a test that stops a node sees it failed soon.
 CLUSTER_NODES = 3
-CLUSTER_REDIS_CONFIG = {
-    "cluster-enabled": "yes",
-    "cluster-config-file": "nodes.conf",
-    "cluster-node-timeout": "2000",
-}
 CLUSTER_SLOTS = 16384
 
-# On top of that with replicas (Stack(cluster_replicas=N)): a replica (a
-# new one, or a restarted node that rejoins) syncs at once, without disk.
-# The node timeout above also makes a failed primary's replica take over
-# within a few seconds.
-CLUSTER_REPLICA_REDIS_CONFIG = {
-    "repl-diskless-sync": "yes",
-    "repl-diskless-sync-delay": "0",
-}
+
+def render_redis_conf(folder, port, role="single", settings=None, **options):
+    """Writes folder/redis.conf (folder/sentinel.conf for role "sentinel")
+    with script/render-redis-conf and returns its path. settings: a dict of
+    redis.conf lines ({"maxmemory": "10mb"}), each replacing the rendered
+    line of the same name. options: the script's other options, e.g.
+    replica_of="127.0.0.1:6379", fast_sync=True; logfile defaults to ""
+    (standard output, which the caller captures)."""
+    options.setdefault("logfile", "")
+    argv = [RENDER_REDIS_CONF, "--dir", folder, "--port", str(port),
+            "--role", role]
+    for name, value in options.items():
+        flag = "--" + name.replace("_", "-")
+        if value is True:
+            argv.append(flag)
+        elif value not in (None, False):
+            argv += [flag, str(value)]
+    for name, value in (settings or {}).items():
+        argv += ["--set", "%s %s" % (name, value)]
+    subprocess.run(argv, check=True)
+    return os.path.join(folder, ("sentinel" if role == "sentinel"
+                                 else "redis") + ".conf")
+
+
+def read_redis_conf(path):
+    """The lines of a rendered configuration as {name: value} (values as
+    written, quotes included; the name of a "sentinel ..." line is its
+    first two words)."""
+    config = {}
+    with open(path) as f:
+        for line in f:
+            line = line.strip()
+            if not line or line.startswith("#"):
+                continue
+            words = line.split(" ", 2 if line.startswith("sentinel ") else 1)
+            name = " ".join(words[:-1]) if len(words) > 1 else words[0]
+            value = words[-1] if len(words) > 1 else ""
+            if re.fullmatch(r'"([^"\\]|\\.)*"', value):
+                # One double-quoted string: the value Redis reads from it.
+                value = re.sub(r"\\(.)", r"\1", value[1:-1])
+            config[name] = value
+    return config
 
 
 class RedisError(Exception):
@@ -358,8 +382,10 @@ class Stack:
 
     env:          settings for the app (and RATE_LIMIT_* for nginx) on top
                   of DEFAULT_ENV; a value of None removes a default.
-    redis_config: redis.conf lines on top of DEFAULT_REDIS_CONFIG (on every
-                  node of a cluster).
+    redis_config: redis.conf lines ({"maxmemory": "10mb"}) on top of what
+                  script/render-redis-conf writes, each replacing the
+                  rendered line of the same name (on every node of a
+                  cluster).
     start_redis:  False to start without Redis (health then answers 503).
     instances:    app processes, each on its own socket, all in nginx's
                   upstream; named "app", "app-2", "app-3", ...
@@ -417,22 +443,23 @@ class Stack:
             else:
                 self.env[key] = str(value)
 
-        # One configuration per node; redis_config is the first node's.
+        # One configuration per node, rendered now (and again at each start
+        # of the node); redis_config is the first node's, as {name: value}.
         self.redis_configs = []
         for name, port in zip(self.redis_names, self.redis_ports):
-            os.makedirs(os.path.join(self.dir, name))
-            config = dict(DEFAULT_REDIS_CONFIG)
+            options = {"settings": redis_config}
             if self.cluster:
                 # The cluster bus port is chosen too: the default, port +
-                # 10000, may be taken or past 65535.
-                config.update(CLUSTER_REDIS_CONFIG,
-                              **{"cluster-port": str(free_port())})
-                if self.cluster_replicas:
-                    config.update(CLUSTER_REPLICA_REDIS_CONFIG)
-            config.update(port=str(port), dir=os.path.join(self.dir, name))
-            config.update(redis_config or {})
-            self.redis_configs.append(config)
-        self.redis_config = self.redis_configs[0]
+                # 10000, may be taken or past 65535. With replicas, a
+                # replica (a new one, or a restarted node that rejoins)
+                # syncs at once, without disk.
+                options.update(role="cluster", cluster_port=free_port(),
+                               fast_sync=bool(self.cluster_replicas))
+            options.update(folder=os.path.join(self.dir, name), port=port)
+            self.redis_configs.append(options)
+            conf = render_redis_conf(**options)
+            if len(self.redis_configs) == 1:
+                self.redis_config = read_redis_conf(conf)
 
         atexit.register(self.stop)
         if (threading.current_thread() is threading.main_thread()
@@ -514,12 +541,9 @@ class Stack:
             self._create_cluster()
         self.wait_cluster()
 
-    def _spawn_redis(self, name, config):
-        conf = os.path.join(config["dir"], "redis.conf")
-        with open(conf, "w") as f:
-            for key, value in config.items():
-                f.write("%s %s\n" % (key, value))
-        self._spawn(name, ["redis-server", conf])
+    def _spawn_redis(self, name, options):
+        """Starts the node name with its configuration rendered afresh."""
+        self._spawn(name, ["redis-server", render_redis_conf(**options)])
 
     def kill_redis_node(self, port, sig=signal.SIGKILL):
         """Signals one node of the cluster (default: SIGKILL, a crash) and
