@@ -4,7 +4,7 @@ Stack it makes is three primaries joined by redis-cli --cluster create
 instead of one redis-server. One test per module; a module that fails
 fails its test, with the module's output in the log.
 
-Left out: test_failover (Sentinel, a single primary by nature),
+Left out: test_sentinel (Sentinel, a single primary by nature),
 test_round_trips (counts commands on one Redis), test_deploy (starts no
 Redis), test_cluster and test_cluster_failover (a cluster whatever the
 setting). test_valgrind runs when SLOTLOCK_VALGRIND_TESTS=1 (make check

@@ -27,7 +27,7 @@ MASTER = "slotlock"
 
 
 def report(text):
-    sys.stderr.write("test_failover: %s\n" % text)
+    sys.stderr.write("test_sentinel: %s\n" % text)
 
 
 def wait_until(check, timeout, pause=0.05):
