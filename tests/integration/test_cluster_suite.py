@@ -19,8 +19,8 @@ import unittest
 sys.dont_write_bytecode = True
 HERE = os.path.dirname(os.path.abspath(__file__))
 
-MODULES = ["test_health", "test_locks", "test_appointments", "test_nginx",
-           "test_durability", "test_redis_faults", "test_clock",
+MODULES = ["test_health", "test_locks", "test_appointments", "test_admin",
+           "test_nginx", "test_durability", "test_redis_faults", "test_clock",
            "test_abuse", "test_bad_input", "test_daemon", "test_instances"]
 if os.environ.get("SLOTLOCK_VALGRIND_TESTS") == "1":
     MODULES.append("test_valgrind")
