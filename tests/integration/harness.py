@@ -377,6 +377,47 @@ def _tail(path, limit=4000):
         return "(no %s)" % path
 
 
+def _alive(pid):
+    """True while process pid runs (a zombie does not count)."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return False
+
+
+class _ForkedGroup:
+    """The processes spawn-fcgi -F N forked before it exited, each in a
+    session of its own, with what Stack needs of a Popen: pid (the first
+    one), poll(), wait() and returncode (None: not known)."""
+
+    def __init__(self, pids):
+        self.pids = pids
+        self.pid = pids[0]
+        self.returncode = None
+
+    def poll(self):
+        return None if any(map(_alive, self.pids)) else -1
+
+    def wait(self, timeout=None):
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while self.poll() is None:
+            if deadline is not None and time.monotonic() > deadline:
+                raise subprocess.TimeoutExpired("spawn-fcgi -F", timeout)
+            time.sleep(0.02)
+        return self.returncode
+
+
+def _killpg(proc, sig):
+    """Signals the process group of proc (a Popen started in a session of
+    its own), or of each process of a _ForkedGroup."""
+    for pid in getattr(proc, "pids", [proc.pid]):
+        try:
+            os.killpg(pid, sig)
+        except ProcessLookupError:
+            pass
+
+
 class Stack:
     """redis-server + spawn-fcgi/app + nginx, started on creation.
 
@@ -397,12 +438,25 @@ class Stack:
                   (CLUSTER_NODES * (1 + N) nodes, the primaries first:
                   "redis" to "redis-3" at creation), made with --cluster-
                   replicas N; 0 (default): primaries only.
+    app_procs:    processes of each app instance on its one socket
+                  (spawn-fcgi -F; default 1); app_pids() has their pids.
+    app_backlog:  the app socket's listen backlog (spawn-fcgi -b).
+    nginx_workers: nginx worker processes (a number or "auto"; default 1).
+    nginx_setup:  called with nginx's folder once script/render-nginx-conf
+                  has written slotlock.conf and nginx.conf there, before
+                  nginx starts: to add to or change the configuration.
     """
 
     def __init__(self, env=None, redis_config=None, start_redis=True,
                  ready_timeout=10.0, instances=1, cluster=None,
-                 cluster_replicas=0):
+                 cluster_replicas=0, app_procs=1, app_backlog=1024,
+                 nginx_workers=1, nginx_setup=None):
         self.ready_timeout = ready_timeout
+        self.app_procs = int(app_procs)
+        self.app_backlog = int(app_backlog)
+        self.nginx_workers = nginx_workers
+        self.nginx_setup = nginx_setup
+        self.extra_names = []   # started with spawn_fcgi(), beside the apps
         self._procs = {}
         self._logs = {}
         self.exit_status = {}   # name -> exit status of its last run
@@ -502,18 +556,12 @@ class Stack:
         proc = self._procs.get(name)
         if proc is None:
             return
-        try:
-            os.killpg(proc.pid, sig)
-        except ProcessLookupError:
-            pass
+        _killpg(proc, sig)
         try:
             proc.wait(timeout)
         except subprocess.TimeoutExpired:
             pass
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
+        _killpg(proc, signal.SIGKILL)
         proc.wait()
         self.exit_status[name] = proc.returncode
         # Forgotten only now, so that stop() after an interruption retries.
@@ -645,10 +693,7 @@ class Stack:
         for name in self.redis_names:
             proc = self._procs.get(name)
             if proc is not None:
-                try:
-                    os.killpg(proc.pid, sig)
-                except ProcessLookupError:
-                    pass
+                _killpg(proc, sig)
         for name in self.redis_names:
             self._kill(name, sig)
 
@@ -680,11 +725,41 @@ class Stack:
                                " or set SLOTLOCK_BIN" % APP_BIN)
         wrapper = shlex.split(os.environ.get("SLOTLOCK_WRAPPER", ""))
         for name, path in self._instances(instance):
-            self._spawn(name, ["spawn-fcgi", "-n", "-b", "1024", "-s", path,
-                               "-M", "0600", "--"] + wrapper + [APP_BIN],
-                        env=self.env)
+            self.spawn_fcgi(name, path, wrapper + [APP_BIN], env=self.env,
+                            procs=self.app_procs, backlog=self.app_backlog)
         if wait:
             self.wait_ready()
+
+    def spawn_fcgi(self, name, path, argv, env=None, procs=1, backlog=1024):
+        """Runs the FastCGI program argv under spawn-fcgi on the socket
+        path, as name (stop() stops it too). One process stays spawn-fcgi's
+        own (-n); procs > 1 are forked by spawn-fcgi -F, which then exits,
+        and are followed by their pids."""
+        if name not in self.app_names + self.extra_names:
+            self.extra_names.append(name)
+        base = ["spawn-fcgi", "-b", str(backlog), "-s", path, "-M", "0600"]
+        if procs == 1:
+            self._spawn(name, base + ["-n", "--"] + argv, env=env)
+            return
+        pidfile = os.path.join(self.dir, name + ".pids")
+        self._spawn(name, base + ["-F", str(procs), "-P", pidfile, "--"]
+                    + argv, env=env)
+        if self._procs[name].wait(30) != 0:
+            raise RuntimeError("spawn-fcgi %s failed\n%s" % (name,
+                                                              self.logs()))
+        with open(pidfile) as f:
+            self._procs[name] = _ForkedGroup([int(p) for p in f.read().split()])
+
+    def app_pids(self, names=None):
+        """The pids of the running processes of the apps (or of the names
+        given, e.g. ["baseline"] for a spawn_fcgi() one)."""
+        pids = []
+        for name in names or self.app_names:
+            proc = self._procs.get(name)
+            if proc is not None:
+                pids += [p for p in getattr(proc, "pids", [proc.pid])
+                         if _alive(p)]
+        return pids
 
     def kill_app(self, sig=signal.SIGKILL, instance=None, timeout=5.0):
         """Signals every app instance, or only instance (1, 2, ...); a
@@ -701,8 +776,11 @@ class Stack:
                for arg in ("--socket", path)],
              "--rate", self.env.get("RATE_LIMIT_RPS", "0"),
              "--burst", self.env.get("RATE_LIMIT_BURST", "200"),
-             "--www", os.path.join(SRCDIR, "www"), "--workers", "1"],
+             "--www", os.path.join(SRCDIR, "www"),
+             "--workers", str(self.nginx_workers)],
             check=True)
+        if self.nginx_setup:
+            self.nginx_setup(ndir)
         self._logs["nginx-error"] = os.path.join(ndir, "error.log")
         self._spawn("nginx", ["nginx", "-p", ndir + "/", "-c",
                               os.path.join(ndir, "nginx.conf"),
@@ -758,7 +836,8 @@ class Stack:
         """Stops everything this Stack started. Safe to call again. Fails
         when an app's log holds a sanitizer report (the apps are stopped
         with SIGTERM first, so LeakSanitizer has had its say)."""
-        for name in ["nginx"] + self.app_names + self.redis_names:
+        for name in (["nginx"] + self.app_names + self.extra_names
+                     + self.redis_names):
             self._kill(name)
         reports = self.sanitizer_reports() if self.dir else []
         keep = reports or os.environ.get("SLOTLOCK_KEEP_TMP")
