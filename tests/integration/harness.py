@@ -1,10 +1,11 @@
 """Integration-test harness: a whole slotlock stack per test, on loopback.
 
 A Stack starts, in a private temporary folder and on free loopback ports,
-its own redis-server, the app under spawn-fcgi, and nginx running the
-shipped nginx/slotlock.conf (made concrete by script/render-nginx-conf, the
-same way script/server does it), then waits until GET /api/locks/health
-answers.
+its own redis-server (configured by script/render-redis-conf), the app
+under spawn-fcgi, and nginx running the shipped nginx/slotlock.conf (made
+concrete by script/render-nginx-conf), the same way script/server does it,
+then waits until GET /api/locks/health answers. script/bench runs on it
+too (tests/bench/bench.py).
 
     from harness import Stack, concurrently
 
