@@ -1,10 +1,11 @@
 """Integration-test harness: a whole slotlock stack per test, on loopback.
 
 A Stack starts, in a private temporary folder and on free loopback ports,
-its own redis-server, the app under spawn-fcgi, and nginx running the
-shipped nginx/slotlock.conf (made concrete by script/render-nginx-conf, the
-same way script/server does it), then waits until GET /api/locks/health
-answers.
+its own redis-server (configured by script/render-redis-conf), the app
+under spawn-fcgi, and nginx running the shipped nginx/slotlock.conf (made
+concrete by script/render-nginx-conf), the same way script/server does it,
+then waits until GET /api/locks/health answers. script/bench runs on it
+too (tests/bench/bench.py).
 
     from harness import Stack, concurrently
 
@@ -98,34 +99,58 @@ if TEST_REDIS not in ("single", "cluster"):
     raise RuntimeError("SLOTLOCK_TEST_REDIS must be single or cluster, not %r"
                        % TEST_REDIS)
 
-DEFAULT_REDIS_CONFIG = {
-    "bind": "127.0.0.1",
-    "daemonize": "no",
-    "save": '""',
-    "appendonly": "yes",
-    "appendfsync": "always",
-    "maxmemory-policy": "noeviction",
-}
+# Every redis.conf is written by script/render-redis-conf, as script/server
+# and script/bench write theirs: the durable settings (appendonly,
+# appendfsync always, noeviction), and for a cluster node its cluster
+# settings (cluster-node-timeout, short enough that a test that stops a
+# node sees it failed soon). A test's redis_config adds to them.
+RENDER_REDIS_CONF = os.path.join(SRCDIR, "script", "render-redis-conf")
 
-
-# On top of DEFAULT_REDIS_CONFIG for each node of a cluster. The node
-# timeout is short so that a test that stops a node sees it failed soon.
 CLUSTER_NODES = 3
-CLUSTER_REDIS_CONFIG = {
-    "cluster-enabled": "yes",
-    "cluster-config-file": "nodes.conf",
-    "cluster-node-timeout": "2000",
-}
 CLUSTER_SLOTS = 16384
 
-# On top of that with replicas (Stack(cluster_replicas=N)): a replica (a
-# new one, or a restarted node that rejoins) syncs at once, without disk.
-# The node timeout above also makes a failed primary's replica take over
-# within a few seconds.
-CLUSTER_REPLICA_REDIS_CONFIG = {
-    "repl-diskless-sync": "yes",
-    "repl-diskless-sync-delay": "0",
-}
+
+def render_redis_conf(folder, port, role="single", settings=None, **options):
+    """Writes folder/redis.conf (folder/sentinel.conf for role "sentinel")
+    with script/render-redis-conf and returns its path. settings: a dict of
+    redis.conf lines ({"maxmemory": "10mb"}), each replacing the rendered
+    line of the same name. options: the script's other options, e.g.
+    replica_of="127.0.0.1:6379", fast_sync=True; logfile defaults to ""
+    (standard output, which the caller captures)."""
+    options.setdefault("logfile", "")
+    argv = [RENDER_REDIS_CONF, "--dir", folder, "--port", str(port),
+            "--role", role]
+    for name, value in options.items():
+        flag = "--" + name.replace("_", "-")
+        if value is True:
+            argv.append(flag)
+        elif value not in (None, False):
+            argv += [flag, str(value)]
+    for name, value in (settings or {}).items():
+        argv += ["--set", "%s %s" % (name, value)]
+    subprocess.run(argv, check=True)
+    return os.path.join(folder, ("sentinel" if role == "sentinel"
+                                 else "redis") + ".conf")
+
+
+def read_redis_conf(path):
+    """The lines of a rendered configuration as {name: value} (values as
+    written, quotes included; the name of a "sentinel ..." line is its
+    first two words)."""
+    config = {}
+    with open(path) as f:
+        for line in f:
+            line = line.strip()
+            if not line or line.startswith("#"):
+                continue
+            words = line.split(" ", 2 if line.startswith("sentinel ") else 1)
+            name = " ".join(words[:-1]) if len(words) > 1 else words[0]
+            value = words[-1] if len(words) > 1 else ""
+            if re.fullmatch(r'"([^"\\]|\\.)*"', value):
+                # One double-quoted string: the value Redis reads from it.
+                value = re.sub(r"\\(.)", r"\1", value[1:-1])
+            config[name] = value
+    return config
 
 
 class RedisError(Exception):
@@ -353,13 +378,56 @@ def _tail(path, limit=4000):
         return "(no %s)" % path
 
 
+def _alive(pid):
+    """True while process pid runs (a zombie does not count)."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return False
+
+
+class _ForkedGroup:
+    """The processes spawn-fcgi -F N forked before it exited, each in a
+    session of its own, with what Stack needs of a Popen: pid (the first
+    one), poll(), wait() and returncode (None: not known)."""
+
+    def __init__(self, pids):
+        self.pids = pids
+        self.pid = pids[0]
+        self.returncode = None
+
+    def poll(self):
+        return None if any(map(_alive, self.pids)) else -1
+
+    def wait(self, timeout=None):
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while self.poll() is None:
+            if deadline is not None and time.monotonic() > deadline:
+                raise subprocess.TimeoutExpired("spawn-fcgi -F", timeout)
+            time.sleep(0.02)
+        return self.returncode
+
+
+def _killpg(proc, sig):
+    """Signals the process group of proc (a Popen started in a session of
+    its own), or of each process of a _ForkedGroup."""
+    for pid in getattr(proc, "pids", [proc.pid]):
+        try:
+            os.killpg(pid, sig)
+        except ProcessLookupError:
+            pass
+
+
 class Stack:
     """redis-server + spawn-fcgi/app + nginx, started on creation.
 
     env:          settings for the app (and RATE_LIMIT_* for nginx) on top
                   of DEFAULT_ENV; a value of None removes a default.
-    redis_config: redis.conf lines on top of DEFAULT_REDIS_CONFIG (on every
-                  node of a cluster).
+    redis_config: redis.conf lines ({"maxmemory": "10mb"}) on top of what
+                  script/render-redis-conf writes, each replacing the
+                  rendered line of the same name (on every node of a
+                  cluster).
     start_redis:  False to start without Redis (health then answers 503).
     instances:    app processes, each on its own socket, all in nginx's
                   upstream; named "app", "app-2", "app-3", ...
@@ -371,12 +439,25 @@ class Stack:
                   (CLUSTER_NODES * (1 + N) nodes, the primaries first:
                   "redis" to "redis-3" at creation), made with --cluster-
                   replicas N; 0 (default): primaries only.
+    app_procs:    processes of each app instance on its one socket
+                  (spawn-fcgi -F; default 1); app_pids() has their pids.
+    app_backlog:  the app socket's listen backlog (spawn-fcgi -b).
+    nginx_workers: nginx worker processes (a number or "auto"; default 1).
+    nginx_setup:  called with nginx's folder once script/render-nginx-conf
+                  has written slotlock.conf and nginx.conf there, before
+                  nginx starts: to add to or change the configuration.
     """
 
     def __init__(self, env=None, redis_config=None, start_redis=True,
                  ready_timeout=10.0, instances=1, cluster=None,
-                 cluster_replicas=0):
+                 cluster_replicas=0, app_procs=1, app_backlog=1024,
+                 nginx_workers=1, nginx_setup=None):
         self.ready_timeout = ready_timeout
+        self.app_procs = int(app_procs)
+        self.app_backlog = int(app_backlog)
+        self.nginx_workers = nginx_workers
+        self.nginx_setup = nginx_setup
+        self.extra_names = []   # started with spawn_fcgi(), beside the apps
         self._procs = {}
         self._logs = {}
         self.exit_status = {}   # name -> exit status of its last run
@@ -417,22 +498,23 @@ class Stack:
             else:
                 self.env[key] = str(value)
 
-        # One configuration per node; redis_config is the first node's.
+        # One configuration per node, rendered now (and again at each start
+        # of the node); redis_config is the first node's, as {name: value}.
         self.redis_configs = []
         for name, port in zip(self.redis_names, self.redis_ports):
-            os.makedirs(os.path.join(self.dir, name))
-            config = dict(DEFAULT_REDIS_CONFIG)
+            options = {"settings": redis_config}
             if self.cluster:
                 # The cluster bus port is chosen too: the default, port +
-                # 10000, may be taken or past 65535.
-                config.update(CLUSTER_REDIS_CONFIG,
-                              **{"cluster-port": str(free_port())})
-                if self.cluster_replicas:
-                    config.update(CLUSTER_REPLICA_REDIS_CONFIG)
-            config.update(port=str(port), dir=os.path.join(self.dir, name))
-            config.update(redis_config or {})
-            self.redis_configs.append(config)
-        self.redis_config = self.redis_configs[0]
+                # 10000, may be taken or past 65535. With replicas, a
+                # replica (a new one, or a restarted node that rejoins)
+                # syncs at once, without disk.
+                options.update(role="cluster", cluster_port=free_port(),
+                               fast_sync=bool(self.cluster_replicas))
+            options.update(folder=os.path.join(self.dir, name), port=port)
+            self.redis_configs.append(options)
+            conf = render_redis_conf(**options)
+            if len(self.redis_configs) == 1:
+                self.redis_config = read_redis_conf(conf)
 
         atexit.register(self.stop)
         if (threading.current_thread() is threading.main_thread()
@@ -475,18 +557,12 @@ class Stack:
         proc = self._procs.get(name)
         if proc is None:
             return
-        try:
-            os.killpg(proc.pid, sig)
-        except ProcessLookupError:
-            pass
+        _killpg(proc, sig)
         try:
             proc.wait(timeout)
         except subprocess.TimeoutExpired:
             pass
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
+        _killpg(proc, signal.SIGKILL)
         proc.wait()
         self.exit_status[name] = proc.returncode
         # Forgotten only now, so that stop() after an interruption retries.
@@ -514,12 +590,9 @@ class Stack:
             self._create_cluster()
         self.wait_cluster()
 
-    def _spawn_redis(self, name, config):
-        conf = os.path.join(config["dir"], "redis.conf")
-        with open(conf, "w") as f:
-            for key, value in config.items():
-                f.write("%s %s\n" % (key, value))
-        self._spawn(name, ["redis-server", conf])
+    def _spawn_redis(self, name, options):
+        """Starts the node name with its configuration rendered afresh."""
+        self._spawn(name, ["redis-server", render_redis_conf(**options)])
 
     def kill_redis_node(self, port, sig=signal.SIGKILL):
         """Signals one node of the cluster (default: SIGKILL, a crash) and
@@ -621,10 +694,7 @@ class Stack:
         for name in self.redis_names:
             proc = self._procs.get(name)
             if proc is not None:
-                try:
-                    os.killpg(proc.pid, sig)
-                except ProcessLookupError:
-                    pass
+                _killpg(proc, sig)
         for name in self.redis_names:
             self._kill(name, sig)
 
@@ -656,11 +726,41 @@ class Stack:
                                " or set SLOTLOCK_BIN" % APP_BIN)
         wrapper = shlex.split(os.environ.get("SLOTLOCK_WRAPPER", ""))
         for name, path in self._instances(instance):
-            self._spawn(name, ["spawn-fcgi", "-n", "-b", "1024", "-s", path,
-                               "-M", "0600", "--"] + wrapper + [APP_BIN],
-                        env=self.env)
+            self.spawn_fcgi(name, path, wrapper + [APP_BIN], env=self.env,
+                            procs=self.app_procs, backlog=self.app_backlog)
         if wait:
             self.wait_ready()
+
+    def spawn_fcgi(self, name, path, argv, env=None, procs=1, backlog=1024):
+        """Runs the FastCGI program argv under spawn-fcgi on the socket
+        path, as name (stop() stops it too). One process stays spawn-fcgi's
+        own (-n); procs > 1 are forked by spawn-fcgi -F, which then exits,
+        and are followed by their pids."""
+        if name not in self.app_names + self.extra_names:
+            self.extra_names.append(name)
+        base = ["spawn-fcgi", "-b", str(backlog), "-s", path, "-M", "0600"]
+        if procs == 1:
+            self._spawn(name, base + ["-n", "--"] + argv, env=env)
+            return
+        pidfile = os.path.join(self.dir, name + ".pids")
+        self._spawn(name, base + ["-F", str(procs), "-P", pidfile, "--"]
+                    + argv, env=env)
+        if self._procs[name].wait(30) != 0:
+            raise RuntimeError("spawn-fcgi %s failed\n%s" % (name,
+                                                              self.logs()))
+        with open(pidfile) as f:
+            self._procs[name] = _ForkedGroup([int(p) for p in f.read().split()])
+
+    def app_pids(self, names=None):
+        """The pids of the running processes of the apps (or of the names
+        given, e.g. ["baseline"] for a spawn_fcgi() one)."""
+        pids = []
+        for name in names or self.app_names:
+            proc = self._procs.get(name)
+            if proc is not None:
+                pids += [p for p in getattr(proc, "pids", [proc.pid])
+                         if _alive(p)]
+        return pids
 
     def kill_app(self, sig=signal.SIGKILL, instance=None, timeout=5.0):
         """Signals every app instance, or only instance (1, 2, ...); a
@@ -677,8 +777,11 @@ class Stack:
                for arg in ("--socket", path)],
              "--rate", self.env.get("RATE_LIMIT_RPS", "0"),
              "--burst", self.env.get("RATE_LIMIT_BURST", "200"),
-             "--www", os.path.join(SRCDIR, "www"), "--workers", "1"],
+             "--www", os.path.join(SRCDIR, "www"),
+             "--workers", str(self.nginx_workers)],
             check=True)
+        if self.nginx_setup:
+            self.nginx_setup(ndir)
         self._logs["nginx-error"] = os.path.join(ndir, "error.log")
         self._spawn("nginx", ["nginx", "-p", ndir + "/", "-c",
                               os.path.join(ndir, "nginx.conf"),
@@ -734,7 +837,8 @@ class Stack:
         """Stops everything this Stack started. Safe to call again. Fails
         when an app's log holds a sanitizer report (the apps are stopped
         with SIGTERM first, so LeakSanitizer has had its say)."""
-        for name in ["nginx"] + self.app_names + self.redis_names:
+        for name in (["nginx"] + self.app_names + self.extra_names
+                     + self.redis_names):
             self._kill(name)
         reports = self.sanitizer_reports() if self.dir else []
         keep = reports or os.environ.get("SLOTLOCK_KEEP_TMP")

@@ -4,7 +4,7 @@ Stack it makes is three primaries joined by redis-cli --cluster create
 instead of one redis-server. One test per module; a module that fails
 fails its test, with the module's output in the log.
 
-Left out: test_failover (Sentinel, a single primary by nature),
+Left out: test_sentinel (Sentinel, a single primary by nature),
 test_round_trips (counts commands on one Redis), test_deploy (starts no
 Redis), test_cluster and test_cluster_failover (a cluster whatever the
 setting). test_valgrind runs when SLOTLOCK_VALGRIND_TESTS=1 (make check
@@ -19,8 +19,8 @@ import unittest
 sys.dont_write_bytecode = True
 HERE = os.path.dirname(os.path.abspath(__file__))
 
-MODULES = ["test_health", "test_locks", "test_appointments", "test_nginx",
-           "test_durability", "test_redis_faults", "test_clock",
+MODULES = ["test_health", "test_locks", "test_appointments", "test_admin",
+           "test_nginx", "test_durability", "test_redis_faults", "test_clock",
            "test_abuse", "test_bad_input", "test_daemon", "test_instances"]
 if os.environ.get("SLOTLOCK_VALGRIND_TESTS") == "1":
     MODULES.append("test_valgrind")

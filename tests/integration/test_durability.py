@@ -9,15 +9,22 @@ import http.client
 import json
 import os
 import random
+import re
+import shutil
 import signal
+import socket
+import subprocess
 import sys
+import tempfile
 import threading
 import time
 import unittest
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import SRCDIR, Stack  # noqa: E402
+from harness import (SRCDIR, RedisError, Stack, _resp_encode,  # noqa: E402
+                     _resp_read, _tail, free_port, read_redis_conf,
+                     wait_until)
 
 TOKEN = "durability-admin-token"
 ADMIN = {"Authorization": "Bearer " + TOKEN}
@@ -29,6 +36,13 @@ TRANSIENT = (502, 503, 504)
 
 def hhmm(m):
     return "%02d:%02d" % (m // 60, m % 60)
+
+
+def redis_at(port, *args):
+    """One command to the redis-server on port."""
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
+        s.sendall(_resp_encode(args))
+        return _resp_read(s.makefile("rb"))
 
 
 class Load:
@@ -311,16 +325,64 @@ class RedisKillTest(DurabilityCase):
         r = stack.request("POST", "/api/locks/acquire", slot)
         self.assertEqual(r.json["reason"], "slot_locked", r.text)
 
+
+class ScriptServerRedisTest(unittest.TestCase):
+    """The Redis script/server runs, without running script/server: its
+    configuration rendered by the very command script/server runs, and a
+    redis-server started with it."""
+
     def test_script_server_keeps_redis_data_in_an_ignored_folder(self):
-        """script/server's Redis keeps its data in .run/redis, which
-        outlives a restart of script/server."""
+        """script/server's Redis keeps its data in .run/redis, durably, and
+        it outlives a restart of script/server (and a SIGKILL of Redis)."""
         with open(os.path.join(SRCDIR, "script", "server")) as f:
             server = f.read()
         self.assertRegex(server, r'\nrun="?\$root/\.run"?\n')
-        self.assertIn('echo "dir \\"$run/redis\\""', server)
-        self.assertIn('echo "appendonly yes"', server)
-        self.assertIn('echo "appendfsync always"', server)
-        self.assertIn("maxmemory-policy noeviction", server)
+        found = re.search(r'^ *(script/render-redis-conf --dir "\$run/redis"'
+                          r' .*)$', server, re.M)
+        self.assertIsNotNone(found, "script/server renders no redis.conf in"
+                             " $run/redis")
+        # That command, run as script/server runs it, with a temporary
+        # folder as the project root's .run.
+        root = tempfile.mkdtemp(prefix="slotlock-server-redis-")
+        self.addCleanup(shutil.rmtree, root, True)
+        port = free_port()
+        subprocess.run(
+            ["bash", "-c", 'set -euo pipefail; run="$1/.run"; REDIS_PORT=$2;'
+             ' redis_auth=(); cd "$3"; ' + found.group(1),
+             "render", root, str(port), SRCDIR], check=True)
+        data = os.path.join(root, ".run", "redis")
+        conf = os.path.join(data, "redis.conf")
+        config = read_redis_conf(conf)
+        self.assertEqual(config["port"], str(port))
+        self.assertEqual(config["dir"], data)
+        self.assertEqual(config["logfile"], os.path.join(data, "redis.log"))
+        self.assertEqual(config["appendonly"], "yes")
+        self.assertEqual(config["appendfsync"], "always")
+        self.assertEqual(config["maxmemory-policy"], "noeviction")
+        self.assertEqual(config["save"], "")
+
+        # Redis runs with it: an answered write is on disk in .run/redis,
+        # and there after a SIGKILL and a start from the same file.
+        def start():
+            proc = subprocess.Popen(["redis-server", conf],
+                                    stdin=subprocess.DEVNULL,
+                                    start_new_session=True)
+            self.addCleanup(proc.wait)
+            self.addCleanup(proc.kill)
+            self.assertTrue(wait_until(lambda: redis_at(port, "PING")
+                                       == "PONG", 10,
+                                       ignore=(OSError, RedisError)),
+                            _tail(os.path.join(data, "redis.log")))
+            return proc
+        proc = start()
+        self.assertEqual(redis_at(port, "CONFIG", "GET", "dir"),
+                         ["dir", data])
+        self.assertEqual(redis_at(port, "SET", "kept", "yes"), "OK")
+        proc.kill()
+        proc.wait()
+        start()
+        self.assertEqual(redis_at(port, "GET", "kept"), "yes")
+        self.assertIn("appendonlydir", os.listdir(data))
         # Nothing in script/server deletes the data folder.
         self.assertNotRegex(server, r"rm -[a-z]*r[a-z]* [^\n]*\$run(/redis)?"
                             r"[\"']?(\s|$)")

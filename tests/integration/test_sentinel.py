@@ -27,7 +27,7 @@ MASTER = "slotlock"
 
 
 def report(text):
-    sys.stderr.write("test_failover: %s\n" % text)
+    sys.stderr.write("test_sentinel: %s\n" % text)
 
 
 def wait_until(check, timeout, pause=0.05):
@@ -59,12 +59,11 @@ class Topology:
             self.stop()
             raise
 
-    def _spawn(self, name, lines, sentinel=False):
+    def _spawn(self, name, port, sentinel=False, **options):
+        """Starts name on port, its configuration from
+        harness.render_redis_conf(folder, port, **options)."""
         folder = os.path.join(self.dir, name)
-        os.makedirs(folder)
-        conf = os.path.join(folder, "redis.conf")
-        with open(conf, "w") as f:
-            f.write("\n".join(lines + ["dir %s" % folder]) + "\n")
+        conf = harness.render_redis_conf(folder, port, **options)
         log = open(os.path.join(folder, "log"), "ab")
         try:
             argv = ["redis-server", conf] + (["--sentinel"] if sentinel
@@ -78,23 +77,25 @@ class Topology:
     def _start(self):
         primary = self.ports["primary"]
         for name, port in self.ports.items():
-            lines = ["port %d" % port, "bind 127.0.0.1", "save \"\"",
-                     "appendonly no", "repl-diskless-sync yes",
-                     "repl-diskless-sync-delay 0"]
-            if name != "primary":
-                lines.append("replicaof 127.0.0.1 %d" % primary)
-            self._spawn(name, lines)
+            if name == "primary":
+                role = {"role": "single"}
+            else:
+                role = {"role": "replica",
+                        "replica_of": "127.0.0.1:%d" % primary}
+            self._spawn(name, port, fast_sync=True,
+                        settings={"appendonly": "no"}, **role)
         for port in self.ports.values():
             if not wait_until(lambda: redis_at(port, "PING") == "PONG", 10):
                 raise RuntimeError("redis on %d did not start\n%s"
                                    % (port, self.logs()))
         for i, port in enumerate(self.sentinel_ports):
-            self._spawn("sentinel-%d" % (i + 1), [
-                "port %d" % port, "bind 127.0.0.1",
-                "sentinel monitor %s 127.0.0.1 %d 2" % (MASTER, primary),
-                "sentinel down-after-milliseconds %s 1000" % MASTER,
-                "sentinel failover-timeout %s 2000" % MASTER,
-                "sentinel parallel-syncs %s 2" % MASTER], sentinel=True)
+            self._spawn("sentinel-%d" % (i + 1), port, sentinel=True,
+                        role="sentinel", monitor="127.0.0.1:%d" % primary,
+                        master_name=MASTER, quorum=2, settings={
+                            "sentinel down-after-milliseconds":
+                                "%s 1000" % MASTER,
+                            "sentinel failover-timeout": "%s 2000" % MASTER,
+                            "sentinel parallel-syncs": "%s 2" % MASTER})
         # Ready when the replicas are in sync and every sentinel knows both
         # replicas and the two other sentinels (needed to elect a leader).
         if not wait_until(self._ready, 20, pause=0.1):
@@ -312,10 +313,12 @@ class ReplicaConfirmationTest(unittest.TestCase):
         self.addCleanup(shutil.rmtree, replica_dir, True)
         port = free_port()
         stack.redis("CONFIG", "SET", "repl-diskless-sync-delay", "0")
+        conf = harness.render_redis_conf(
+            replica_dir, port, role="replica",
+            replica_of="127.0.0.1:%d" % stack.redis_port,
+            settings={"appendonly": "no"})
         replica = subprocess.Popen(
-            ["redis-server", "--port", str(port), "--bind", "127.0.0.1",
-             "--save", "", "--dir", replica_dir, "--replicaof", "127.0.0.1",
-             str(stack.redis_port)],
+            ["redis-server", conf],
             stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
             start_new_session=True)
         self.addCleanup(replica.wait)
@@ -360,11 +363,10 @@ class SentinelAuthTest(unittest.TestCase):
         stack = Stack(cluster=False)
         self.addCleanup(stack.stop)
         port = free_port()
-        conf = os.path.join(folder, "sentinel.conf")
-        with open(conf, "w") as f:
-            f.write("port %d\nbind 127.0.0.1\ndir %s\nrequirepass s3cret\n"
-                    "sentinel monitor %s 127.0.0.1 %d 1\n"
-                    % (port, folder, MASTER, stack.redis_port))
+        conf = harness.render_redis_conf(
+            folder, port, role="sentinel", master_name=MASTER, quorum=1,
+            monitor="127.0.0.1:%d" % stack.redis_port,
+            sentinel_password="s3cret")
         sentinel = subprocess.Popen(
             ["redis-server", conf, "--sentinel"], stdout=subprocess.DEVNULL,
             stderr=subprocess.STDOUT, start_new_session=True)

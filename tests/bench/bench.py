@@ -1,0 +1,651 @@
+"""script/bench: slotlock measured through nginx with wrk, beside two
+baselines measured in the same run through the same nginx: nginx answering
+by itself (return 200), and a minimal libfcgi program making one Redis
+round trip per request (tests/bench/fcgi_baseline.c).
+
+The stack is the integration tests' own (harness.Stack): Redis (one
+redis-server, or with --cluster a Redis Cluster of three primaries) from
+script/render-redis-conf, the app under spawn-fcgi, nginx from
+script/render-nginx-conf. On top of it the bench starts the baseline
+program on a socket of its own and adds an nginx server for the baselines
+(/return200 and /fcgi) on a port of its own. Run it through script/bench.
+"""
+
+import http.client
+import os
+import random
+import re
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+
+sys.dont_write_bytecode = True
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
+import harness  # noqa: E402
+from harness import Stack, free_port  # noqa: E402
+
+BASELINE_BIN = os.path.join(ROOT, "tests", "bench", "fcgi_baseline")
+# The baseline's keys all hash to this slot; in a cluster it talks to the
+# node that serves it.
+BASELINE_PREFIX = "{bench_baseline}"
+BASELINE_NGINX = "baseline nginx return"
+BASELINE_FCGI = "baseline fcgi+redis"
+# Live locks are preloaded in batches, so that Redis never blocks for long.
+PRELOAD_BATCH = 20000
+PRELOAD_TTL_MS = 3600000
+
+USAGE = """\
+Usage: script/bench [--scale | --tune | --cluster] [options]
+
+Builds, then starts its own redis-server, slotlock and the baseline program
+(spawn-fcgi) and nginx in a temporary folder on free loopback ports
+(RATE_LIMIT_RPS=0), runs wrk scenarios (tests/bench/*.lua) and prints a
+table: req/s, p50/p99/max latency, the ratio to each baseline, the CPU the
+app and Redis spent per request, and Redis commands per request. Every
+scenario runs --runs times (interleaved) and the median is shown. Nothing
+is left running.
+
+  --duration S     seconds per scenario run (default 10)
+  --connections N  wrk connections (default 64)
+  --threads N      wrk threads (default 2)
+  --runs N         runs of each scenario; the median is shown (default 2)
+  --workers N      WORKERS of each app process (default: the app's own)
+  --procs N        spawn-fcgi -F: app processes (default 1)
+  --backlog N      spawn-fcgi -b: listen backlog (default 1024)
+  --keepalive N    nginx keeps N idle connections per worker to the app,
+                   with fastcgi_keep_conn on (0: off; default: as shipped)
+  --appendfsync M  Redis appendfsync: always (default, as script/server
+                   runs Redis), everysec or no
+  --scale          instead: throughput and p99 at 16, 64, 256 and 1024
+                   connections, then acquire and status with 10k, 100k and
+                   1M live locks preloaded, and Redis's memory
+  --tune           instead: acquire on unique slots for each worker, process
+                   and backlog layout; BENCH_LAYOUTS="W F B K C,..." (WORKERS,
+                   -F, -b, keepalive, connections) measures others
+  --cluster        the default scenarios against a Redis Cluster of three
+                   primaries (cluster-enabled redis-servers, no replicas,
+                   each with the durability settings above) instead of one
+                   redis-server: slotlock gets REDIS_CLUSTER_NODES, the
+                   baseline program talks to the node that serves its keys,
+                   Redis CPU and commands are summed over the three nodes,
+                   and trips counts every command the app sends (the lockId
+                   and appointment-id index GET/SET too, health's script on
+                   every primary)
+"""
+
+
+def say(text):
+    sys.stderr.write("bench: %s\n" % text)
+
+
+class Fail(Exception):
+    """Ends the bench with "bench: <message>" and status 1."""
+
+
+def parse_args(argv):
+    """The options as a dict; exits 2 (with usage) on a bad one, as the
+    shell version did."""
+    opts = {"duration": "10", "connections": "64", "threads": "2",
+            "runs": "2", "workers": "", "procs": "1", "backlog": "1024",
+            "keepalive": "", "appendfsync": "always", "mode": "default",
+            "cluster": False}
+    valued = ("duration", "connections", "threads", "runs", "workers",
+              "procs", "backlog", "keepalive", "appendfsync")
+
+    def usage_error(text):
+        sys.stderr.write(text + "\n")
+        sys.exit(2)
+
+    args = list(argv)
+    while args:
+        arg = args.pop(0)
+        name = arg[2:]
+        if arg in ("-h", "--help"):
+            sys.stdout.write(USAGE)
+            sys.exit(0)
+        elif name in valued and arg.startswith("--"):
+            if not args:
+                usage_error("bench: %s needs a value" % arg)
+            opts[name] = args.pop(0)
+        elif arg in ("--scale", "--tune"):
+            opts["mode"] = name
+        elif arg == "--cluster":
+            opts["cluster"] = True
+        else:
+            sys.stderr.write("bench: unknown argument: %s\n" % arg)
+            sys.stderr.write(USAGE)
+            sys.exit(2)
+    for name in ("duration", "connections", "threads", "runs", "procs",
+                 "backlog"):
+        if not re.fullmatch(r"[1-9][0-9]*", opts[name]):
+            usage_error("bench: --%s must be a positive number" % name)
+        opts[name] = int(opts[name])
+    if not re.fullmatch(r"([1-9][0-9]*)?", opts["workers"]):
+        usage_error("bench: --workers must be a positive number")
+    if not re.fullmatch(r"([0-9]+)?", opts["keepalive"]):
+        usage_error("bench: --keepalive must be a number")
+    if opts["appendfsync"] not in ("always", "everysec", "no"):
+        usage_error("bench: --appendfsync must be always, everysec or no")
+    if opts["cluster"] and opts["mode"] != "default":
+        usage_error("bench: --cluster runs the default scenarios only, not "
+                    "--%s" % opts["mode"])
+    return opts
+
+
+def build():
+    """Installs what is missing, builds the app and the baseline program."""
+    subprocess.run([os.path.join(ROOT, "script", "bootstrap")], check=True)
+    subprocess.run([os.path.join(ROOT, "script", "build")], check=True,
+                   stdout=subprocess.DEVNULL)
+    subprocess.run(["make", "tests/bench/fcgi_baseline"], cwd=ROOT,
+                   check=True, stdout=subprocess.DEVNULL)
+    if not shutil.which("wrk"):
+        raise Fail("wrk is missing (script/bootstrap installs it)")
+    # 1024 connections need more than the usual 1024 descriptors, in wrk
+    # and in nginx (which inherits this limit).
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    want = 16384 if hard == resource.RLIM_INFINITY else min(16384, hard)
+    if soft < want:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))
+
+
+def cpu_us(pids):
+    """CPU time (user + system) used so far by the given processes, in
+    microseconds, counted in clock ticks as /proc gives it."""
+    ticks = 0
+    for pid in pids:
+        try:
+            with open("/proc/%d/stat" % pid) as f:
+                # utime and stime: fields 14 and 15, the 12th and 13th
+                # after the ")" that ends the command name.
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        ticks += int(fields[11]) + int(fields[12])
+    return ticks * (1000000 // os.sysconf("SC_CLK_TCK"))
+
+
+def wrk_line(output):
+    """The fields of the "BENCH ..." line tests/bench/common.lua prints."""
+    for line in output.splitlines():
+        if line.startswith("BENCH "):
+            return dict(kv.split("=", 1) for kv in line.split()[1:])
+    return None
+
+
+class Bench:
+    def __init__(self, opts):
+        self.opts = opts
+        self.workers = opts["workers"]
+        self.procs = opts["procs"]
+        self.backlog = opts["backlog"]
+        self.keepalive = opts["keepalive"]
+        self.cluster = opts["cluster"]
+        self.stack = None
+        self.results = []       # (label, run, [the values report() shows])
+        self.flush = True       # measure() empties Redis first
+        # Commands that count as the app's round trips; see commands().
+        self.app_trips = "replies" if self.cluster else "trips"
+
+    # ---- the stack --------------------------------------------------
+
+    def start_stack(self):
+        """harness.Stack with the app as asked, the baseline program on
+        its own socket, and nginx with the baselines' server; waits until
+        the app and both baselines answer 200."""
+        self.baseline_port = free_port()
+        self.url = None
+        env = {"WORKERS": self.workers or None, "RATE_LIMIT_RPS": "0"}
+        self.stack = Stack(
+            env=env, cluster=self.cluster, ready_timeout=30,
+            redis_config={"appendfsync": self.opts["appendfsync"]},
+            app_procs=self.procs, app_backlog=self.backlog,
+            nginx_workers="auto", nginx_setup=self.nginx_setup)
+        stack = self.stack
+        self.url = stack.url
+        self.baseline_url = "http://127.0.0.1:%d" % self.baseline_port
+
+        baseline_env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+                        "REDIS_HOST": "127.0.0.1",
+                        "REDIS_PORT": str(stack.redis_port)}
+        if self.cluster:
+            port = stack.redis_node_of(BASELINE_PREFIX)
+            baseline_env.update(REDIS_PORT=str(port),
+                                KEY_PREFIX=BASELINE_PREFIX)
+            say("cluster of 3 primaries on %s; the baseline's slot %d is on "
+                "port %d" % (stack.env["REDIS_CLUSTER_NODES"],
+                             harness.keyslot(BASELINE_PREFIX), port))
+        if self.workers:
+            baseline_env["WORKERS"] = self.workers
+        stack.spawn_fcgi("baseline", self.baseline_socket(stack.dir),
+                         [BASELINE_BIN], env=baseline_env, procs=self.procs,
+                         backlog=self.backlog)
+
+        for url in (self.url + "/api/locks/health",
+                    self.baseline_url + "/fcgi",
+                    self.baseline_url + "/return200"):
+            if not harness.wait_until(lambda: self.get_status(url) == 200,
+                                      10, 0.1, ignore=(OSError,)):
+                raise Fail("%s does not answer 200\n%s"
+                           % (url, stack.logs()))
+
+    def stop_stack(self):
+        if self.stack:
+            self.stack.stop()
+        self.stack = None
+
+    @staticmethod
+    def baseline_socket(stack_dir):
+        return os.path.join(stack_dir, "baseline.sock")
+
+    def get_status(self, url):
+        host_port, path = url[len("http://"):].split("/", 1)
+        port = int(host_port.rsplit(":", 1)[1])
+        conn = http.client.HTTPConnection("127.0.0.1", port,
+                                                  timeout=2)
+        try:
+            conn.request("GET", "/" + path)
+            return conn.getresponse().status
+        finally:
+            conn.close()
+
+    def nginx_setup(self, ndir):
+        """Sets the upstream keepalive when asked, and adds a server of
+        the bench's own on baseline_port: /return200 answered by nginx,
+        /fcgi by the baseline program, with the same FastCGI parameters
+        and upstream settings as the app's."""
+        path = os.path.join(ndir, "slotlock.conf")
+        with open(path) as f:
+            lines = f.read().split("\n")
+        if self.keepalive:
+            lines = [line for line in lines
+                     if not re.match(r"\s*keepalive [0-9]*;", line)
+                     and not re.match(r"\s*fastcgi_keep_conn ", line)]
+            if int(self.keepalive) > 0:
+                lines = self.insert_after(lines, r"upstream slotlock_app \{$",
+                                          "    keepalive %s;" % self.keepalive)
+                lines = self.insert_after(
+                    lines, r"\s*fastcgi_intercept_errors off;",
+                    "    fastcgi_keep_conn on;")
+            with open(path, "w") as f:
+                f.write("\n".join(lines))
+
+        upstream = lines[lines.index("upstream slotlock_app {"):]
+        upstream = upstream[:upstream.index("}")]
+        bench = ["upstream bench_baseline {",
+                 '    server "unix:%s" max_fails=0;'
+                 % self.baseline_socket(os.path.dirname(ndir))]
+        bench += [line for line in upstream
+                  if re.match(r"\s*keepalive", line)]
+        bench += ["}", "server {",
+                  "    listen 127.0.0.1:%d;" % self.baseline_port]
+        bench += [line for line in lines if re.match(
+            r"\s*fastcgi_(param|keep_conn|intercept_errors) ", line)]
+        bench += ["    location = /return200 {",
+                  '        default_type "application/json; charset=utf-8";',
+                  "        return 200 '{\"success\":true}';",
+                  "    }",
+                  "    location = /fcgi {",
+                  "        fastcgi_pass bench_baseline;",
+                  "    }",
+                  "}"]
+        with open(os.path.join(ndir, "bench.conf"), "w") as f:
+            f.write("\n".join(bench) + "\n")
+
+        path = os.path.join(ndir, "nginx.conf")
+        with open(path) as f:
+            main = f.read()
+        include = 'include "%s";' % os.path.join(ndir, "slotlock.conf")
+        if include not in main:
+            raise Fail("could not add the baseline server to nginx.conf")
+        main = main.replace(include, include + '\n    include "%s";'
+                            % os.path.join(ndir, "bench.conf"))
+        # Each client connection can hold an upstream one too: 1024 clients
+        # need more than the 1024 connections per nginx worker of a local
+        # run.
+        main = re.sub(r"worker_connections [0-9]+;",
+                      "worker_connections 4096;", main)
+        with open(path, "w") as f:
+            f.write(main)
+
+    @staticmethod
+    def insert_after(lines, pattern, new):
+        for i, line in enumerate(lines):
+            if re.match(pattern, line):
+                return lines[:i + 1] + [new] + lines[i + 1:]
+        raise Fail("nginx/slotlock.conf: no line %r to set keepalive after"
+                   % pattern)
+
+    # ---- measuring --------------------------------------------------
+
+    def on_every_node(self, *args):
+        """args on every Redis server of the bench in turn (the one, or each
+        node of the cluster), on a connection of its own."""
+        return [self.stack.redis_node(port, *args)
+                for port in self.stack.redis_ports]
+
+    def flushall(self):
+        self.on_every_node("FLUSHALL")
+
+    def commands(self, kind):
+        """Commands Redis has run: "trips" counts the ones slotlock sends
+        (EVALSHA and EVAL, which scripts cannot call), "set" the
+        baseline's, "all" every command, those the scripts call included;
+        the bench's own are left out. In a cluster the app also sends GET
+        and SET (the lockId and appointment-id indexes), which INFO
+        commandstats counts together with its scripts' own; "replies"
+        counts what clients sent instead: the replies Redis wrote
+        (total_writes_processed, one per command a client sent and waited
+        for) less the connections it accepted, since each of the bench's
+        own queries between two counts opens one and is answered once."""
+        n = 0
+        if kind == "replies":
+            for info in self.on_every_node("INFO", "stats"):
+                fields = dict(line.split(":", 1) for line in info.split("\r\n")
+                              if ":" in line)
+                n += (int(fields["total_writes_processed"])
+                      - int(fields["total_connections_received"]))
+            return n
+        for info in self.on_every_node("INFO", "commandstats"):
+            for name, calls in re.findall(
+                    r"^cmdstat_([a-z|]*):calls=([0-9]*),", info, re.M):
+                if re.match(r"(info|flushall|ping|config|script|dbsize)",
+                            name):
+                    continue
+                if (kind == "all" or name in ("evalsha", "eval")
+                        or (kind == "set" and name == "set")):
+                    n += int(calls)
+        return n
+
+    def measure(self, label, run, conns, script, target, expect, **env):
+        """One wrk measurement, kept for report(). expect: the statuses
+        that count as answered; anything else, and socket errors, is
+        "bad"."""
+        stack = self.stack
+        if label.startswith("baseline"):
+            pids, trips = stack.app_pids(["baseline"]), "set"
+        else:
+            pids, trips = stack.app_pids(), self.app_trips
+        if self.flush:
+            self.flushall()
+        app_before = cpu_us(pids)
+        redis_before = cpu_us(stack.redis_pids())
+        trips_before = self.commands(trips)
+        cmds_before = self.commands("all")
+        env = dict(os.environ, BENCH_SALT="s%d%d%d" % (
+            run, random.randrange(32768), random.randrange(32768)), **env)
+        proc = subprocess.run(
+            ["wrk", "-t%d" % self.opts["threads"], "-c%d" % conns,
+             "-d%ds" % self.opts["duration"], "--timeout", "5s",
+             "-s", os.path.join(HERE, script), target],
+            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            text=True)
+        if proc.returncode != 0:
+            sys.stderr.write(proc.stdout)
+            raise Fail("wrk failed in %s" % label)
+        f = wrk_line(proc.stdout)
+        if f is None:
+            sys.stderr.write(proc.stdout)
+            raise Fail("no result from %s" % label)
+        app = cpu_us(pids) - app_before
+        redis = cpu_us(stack.redis_pids()) - redis_before
+        trips_n = self.commands(trips) - trips_before
+        cmds = self.commands("all") - cmds_before
+
+        bad = int(f["socket_errors"])
+        for item in f["statuses"].split(","):
+            if item != "-":
+                status, n = item.split(":")
+                if status not in expect.split(","):
+                    bad += int(n)
+        req = max(int(f["requests"]), 1)
+        if bad:
+            say("%s: socket errors %s, statuses %s"
+                % (label, f["socket_errors"], f["statuses"]))
+        # As the table shows them: rounded per request.
+        values = [float(f["rps"]), float(f["p50_us"]), float(f["p99_us"]),
+                  float(f["max_us"]), float(bad), round(app / req),
+                  round(redis / req), round(trips_n / req, 2),
+                  round(cmds / req, 1)]
+        self.results.append((label, run, values))
+        say("%-26s run %s: %7s req/s  p99 %6.1f ms  bad %s"
+            % (label, run, f["rps"], values[2] / 1000, bad))
+
+    def report(self, ratios):
+        """The median of every label's runs as a table; with ratios, each
+        req/s also as a ratio to the two baselines of the same runs."""
+        rows, order = {}, []
+        for label, _, values in self.results:
+            if label not in rows:
+                order.append(label)
+                rows[label] = []
+            rows[label].append(values)
+
+        def med(label, i):
+            return statistics.median(r[i] for r in rows[label])
+
+        def spread(label):
+            v = [r[0] for r in rows[label]]
+            m = statistics.median(v)
+            return 100 * (max(v) - min(v)) / m if m else 0
+
+        head = "%-26s %8s %7s %7s %7s %5s" % (
+            "scenario", "req/s", "p50 ms", "p99 ms", "max ms", "bad")
+        if ratios:
+            head += " %7s %7s" % ("/nginx", "/fcgi")
+        head += " %6s %6s %5s %5s %6s" % ("app us", "red us", "trips",
+                                          "cmds", "spread")
+        out = [head, "-" * len(head)]
+        for label in order:
+            rps = med(label, 0)
+            line = "%-26s %8.0f %7.2f %7.2f %7.1f %5.0f" % (
+                label, rps, med(label, 1) / 1000, med(label, 2) / 1000,
+                med(label, 3) / 1000, max(r[4] for r in rows[label]))
+            if ratios:
+                line += " %7.2f %7.2f" % (rps / med(BASELINE_NGINX, 0),
+                                         rps / med(BASELINE_FCGI, 0))
+            line += " %6.0f %6.0f %5.2f %5.1f %5.0f%%" % (
+                med(label, 5), med(label, 6), med(label, 7), med(label, 8),
+                spread(label))
+            out.append(line)
+        print("\n".join(out))
+
+    def memory(self):
+        """VmRSS and VmHWM of each app process, in kB."""
+        for pid in self.stack.app_pids():
+            with open("/proc/%d/status" % pid) as f:
+                status = {line.split(":")[0]: re.sub(r"[ \t]+", " ", line)
+                          for line in f.read().splitlines()}
+            print("slotlock pid %d: %s, %s" % (pid, status["VmRSS"],
+                                               status["VmHWM"]))
+
+    def describe(self):
+        with open("/proc/loadavg") as f:
+            load = " ".join(f.read().split()[:3])
+        redis = "redis: cluster of 3 primaries," if self.cluster else "redis"
+        return ("wrk -t%d, %ds per run, median of %d runs; slotlock: "
+                "spawn-fcgi -F %d -b %d, WORKERS=%s; nginx keepalive: %s; "
+                "%s appendfsync %s; %d cores, load average %s" % (
+                    self.opts["threads"], self.opts["duration"],
+                    self.opts["runs"], self.procs, self.backlog,
+                    self.workers or "default",
+                    self.keepalive or "as shipped", redis,
+                    self.opts["appendfsync"], len(os.sched_getaffinity(0)),
+                    load))
+
+    def preload(self, n):
+        """Fills Redis with n live locks (tests/bench/preload.lua). A
+        cluster gets the same locks: each node writes the keys of its own
+        slots, in the same batches."""
+        with open(os.path.join(HERE, "preload.lua")) as f:
+            script = f.read()
+        batches = range(0, n, PRELOAD_BATCH)
+        if not self.cluster:
+            sha = self.stack.redis("SCRIPT", "LOAD", script)
+            for first in batches:
+                self.stack.redis("EVALSHA", sha, 1, "slotlock:live", "pre",
+                                 first, PRELOAD_BATCH, PRELOAD_TTL_MS)
+            return
+        wrote = 0
+        for port in self.stack.redis_ports:
+            sha = self.stack.redis_node(port, "SCRIPT", "LOAD", script)
+            for first in batches:
+                wrote += self.stack.redis_node(
+                    port, "EVALSHA", sha, 0, "pre", first, PRELOAD_BATCH,
+                    PRELOAD_TTL_MS)
+        if wrote != len(batches) * PRELOAD_BATCH:
+            raise Fail("preload: the cluster nodes wrote %d locks" % wrote)
+
+    # ---- modes ------------------------------------------------------
+
+    def default_run(self):
+        c = self.opts["connections"]
+        self.start_stack()
+        url, base = self.url, self.baseline_url
+        for run in range(1, self.opts["runs"] + 1):
+            self.measure(BASELINE_NGINX, run, c, "get.lua", base, "200",
+                         BENCH_PATH="/return200")
+            self.measure(BASELINE_FCGI, run, c, "get.lua", base, "200",
+                         BENCH_PATH="/fcgi")
+            self.measure("acquire unique", run, c, "acquire_unique.lua",
+                         url, "200")
+            self.measure("acquire unique c256", run, 256,
+                         "acquire_unique.lua", url, "200")
+            self.measure("acquire contended (409)", run, c,
+                         "acquire_contended.lua", url, "200,409")
+            self.measure("acquire+book", run, c, "acquire_book.lua", url,
+                         "200,201")
+            self.measure("acquire+release", run, c, "acquire_release.lua",
+                         url, "200")
+            # Status of days that hold four locks each.
+            self.flushall()
+            self.preload(4000)
+            self.flush = False
+            self.measure("status", run, c, "status.lua", url, "200",
+                         BENCH_STATUS_SALT="pre", BENCH_STATUS_RANGE="2000")
+            self.flush = True
+            self.measure("health", run, c, "get.lua", url, "200",
+                         BENCH_PATH="/api/locks/health")
+        print()
+        print(self.describe())
+        print("connections: %d (c256: 256); /nginx, /fcgi: req/s over each "
+              "baseline's;" % c)
+        if not self.cluster:
+            print("app us, red us: CPU time of the app and of Redis per "
+                  "request; trips: Redis\n"
+                  "round trips per request (EVALSHA/EVAL, the baseline's "
+                  "SET); cmds: Redis\n"
+                  "commands per request, those run inside the scripts "
+                  "included")
+        else:
+            print("app us, red us: CPU time of the app and of the 3 nodes "
+                  "per request; trips:\n"
+                  "commands the app sent per request, to all nodes (replies "
+                  "written to clients;\n"
+                  "the baseline's SET, to the one node that serves its "
+                  "slot); cmds: commands\n"
+                  "per request on all nodes, those run inside the scripts "
+                  "included")
+        print()
+        self.report(ratios=True)
+        print()
+        self.memory()
+
+    def scale_run(self):
+        self.start_stack()
+        url = self.url
+        for run in range(1, self.opts["runs"] + 1):
+            for c in (16, 64, 256, 1024):
+                self.measure("acquire unique c%d" % c, run, c,
+                             "acquire_unique.lua", url, "200")
+        print()
+        print(self.describe())
+        print()
+        self.report(ratios=False)
+        print()
+        self.results = []
+        memory = []
+        for n in (10000, 100000, 1000000):
+            label = "1M" if n == 1000000 else "%dk" % (n // 1000)
+            for run in range(1, self.opts["runs"] + 1):
+                self.flushall()
+                began = time.monotonic()
+                self.preload(n)
+                say("preloaded %d live locks in %d s"
+                    % (n, time.monotonic() - began))
+                used = re.search(r"^used_memory_human:(.*)\r$",
+                                 self.stack.redis("INFO", "memory"), re.M)
+                memory.append("%s: %s, %d keys" % (
+                    label, used.group(1), self.stack.redis("DBSIZE")))
+                self.flush = False
+                self.measure("acquire unique, %s live" % label, run, 64,
+                             "acquire_unique.lua", url, "200")
+                self.measure("status, %s live" % label, run, 64,
+                             "status.lua", url, "200",
+                             BENCH_STATUS_SALT="pre",
+                             BENCH_STATUS_RANGE=str(n // 2))
+                self.flush = True
+        self.report(ratios=False)
+        print()
+        print("Redis memory right after each preload (used_memory_human, "
+              "keys):")
+        print("\n".join(memory))
+        print()
+        self.memory()
+
+    def tune_run(self):
+        # WORKERS, spawn-fcgi -F, spawn-fcgi -b, nginx keepalive,
+        # connections. nginx keepalive with fastcgi_keep_conn on is left
+        # out: with libfcgi it stalls (see README); --keepalive N measures
+        # it on its own.
+        layouts = ["4 1 1024 0 64", "8 1 1024 0 64", "16 1 1024 0 64",
+                   "32 1 1024 0 64", "64 1 1024 0 64",
+                   "8 2 1024 0 64", "4 4 1024 0 64", "16 2 1024 0 64",
+                   "16 1 64 0 256", "16 1 1024 0 256"]
+        if os.environ.get("BENCH_LAYOUTS"):
+            layouts = os.environ["BENCH_LAYOUTS"].split(",")
+        for run in range(1, self.opts["runs"] + 1):
+            for layout in layouts:
+                w, f, b, k, c = layout.split()
+                self.workers, self.procs, self.backlog = w, int(f), int(b)
+                self.keepalive = k
+                self.start_stack()
+                self.measure("W=%s F=%s b=%s ka=%s c=%s" % (w, f, b, k, c),
+                             run, int(c), "acquire_unique.lua", self.url,
+                             "200")
+                self.stop_stack()
+        print()
+        print("acquire unique; W: WORKERS, F: spawn-fcgi -F, b: spawn-fcgi "
+              "-b,")
+        print("ka: nginx keepalive per nginx worker with fastcgi_keep_conn "
+              "on (0: off),")
+        print("c: wrk connections")
+        print(self.describe())
+        print()
+        self.report(ratios=False)
+
+
+def main(argv):
+    opts = parse_args(argv)
+    bench = Bench(opts)
+    try:
+        build()
+        getattr(bench, opts["mode"] + "_run")()
+    except Fail as e:
+        say(str(e))
+        return 1
+    except subprocess.CalledProcessError as e:
+        say("%s failed (exit status %d)" % (e.cmd[0], e.returncode))
+        return 1
+    finally:
+        bench.stop_stack()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
