@@ -33,6 +33,7 @@ void lock_admin_active(worker_t *w, const http_request_t *req,
     json_object_set_new(ok, "count",
                         json_integer((json_int_t) json_array_size(locks)));
     json_object_set(ok, "locks", locks);
+    reply_copy(ok, answer, "nextCursor");
     json_decref(answer);
 }
 

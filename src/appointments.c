@@ -97,8 +97,12 @@ void appointment_create(worker_t *w, const http_request_t *req,
             reply_copy(err, answer, "remainingTTL");
         } else {
             bool created = json_is_true(json_object_get(answer, "created"));
+            json_t *appt = json_object_get(answer, "appointment");
 
             answer_appointment(answer, created ? 201 : 200, res);
+            /* What a checkout reads first: the id, at the top. */
+            json_object_set(res->json, "appointmentId",
+                            json_object_get(appt, "id"));
         }
         json_decref(answer);
     }

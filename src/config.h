@@ -33,6 +33,7 @@ typedef struct config_s {
     long lock_refresh_interval_ms;
     long lock_max_hold_ms;
     int lock_max_per_holder;
+    int lock_max_per_address;           /* 0: no cap per address */
 
     char admin_token[CONFIG_STR_MAX];   /* "" when admin routes are off */
 } config_t;

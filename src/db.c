@@ -65,7 +65,7 @@ db_status_t db_script(db_t *db, script_id_t id, int nkeys,
                       const char *const *keys, int nargs,
                       const char *const *args, json_t **out)
 {
-    const char *argv[16];
+    const char *argv[20];
 
     if (nargs + 1 > (int) (sizeof(argv) / sizeof(argv[0]))) {
         return DB_FAILED;
@@ -107,6 +107,25 @@ db_status_t db_health(db_t *db)
  * Acquire
  * ------------------------------------------------------------------- */
 
+/*
+ * Gives back the places an acquire reserved, unless the lock may have been
+ * made: after a timeout or a lost connection it may have.
+ */
+static void give_back(db_t *db, const lock_request_t *in, const char *lock_id,
+                      const db_places_t *places)
+{
+    json_t *mine = json_pack("{s:s}", "tenantId", in->slot.tenant);
+
+    if (places->holder.reserved) {
+        json_object_set_new(mine, "holderId", json_string(in->holder));
+    }
+    if (places->client.reserved) {
+        json_object_set_new(mine, "clientAddr", json_string(in->client));
+    }
+    db->layout->follow(db, mine, "remove", lock_id);
+    json_decref(mine);
+}
+
 db_status_t db_acquire(db_t *db, const lock_request_t *in, json_t **out)
 {
     const config_t *cfg = db->cfg;
@@ -115,19 +134,16 @@ db_status_t db_acquire(db_t *db, const lock_request_t *in, json_t **out)
     char lock_id[VALIDATE_UUID_LEN + 1], lockid_key[KEYS_MAX];
     char start_min[DB_NUM_MAX], duration[DB_NUM_MAX], ttl_ms[DB_NUM_MAX];
     char max_hold[DB_NUM_MAX], max_per_holder[DB_NUM_MAX];
-    char held[DB_NUM_MAX] = "";
-    bool reserved = false;
+    char max_per_client[DB_NUM_MAX];
+    db_places_t places;
     keys_t keys;
 
     *out = NULL;
     keys_of_slot(slot, &keys);
     layout->new_id(lock_id, KEYS_LOCKID_PREFIX, keys.lock);
-    if (in->holder[0] != '\0') {
-        db_status_t st = layout->holder_reserve(db, in, lock_id, held,
-                                                sizeof(held), &reserved);
-        if (st != DB_OK) {
-            return st;
-        }
+    db_status_t st = layout->reserve(db, in, lock_id, &places);
+    if (st != DB_OK) {
+        return st;
     }
     keys_lockid(lock_id, lockid_key, sizeof(lockid_key));
 
@@ -141,28 +157,23 @@ db_status_t db_acquire(db_t *db, const lock_request_t *in, json_t **out)
         db_num(duration, slot->duration_min), db_num(ttl_ms, in->ttl_ms),
         db_num(max_hold, cfg->lock_max_hold_ms),
         db_num(max_per_holder, cfg->lock_max_per_holder), keys.lock_prefix,
-        held
+        places.holder.held,
+        cfg->lock_max_per_address > 0 ? in->client : "",
+        places.client.held, db_num(max_per_client, cfg->lock_max_per_address)
     };
     int nkeys = store_one_slot(db->store, keys.lock, lockid_key) ? 6 : 5;
-    db_status_t st = db_script(db, SCRIPT_ACQUIRE, nkeys, script_keys, 13,
-                               args, out);
+    st = db_script(db, SCRIPT_ACQUIRE, nkeys, script_keys, 16, args, out);
 
-    /* A reserved place goes back unless the lock may have been made: after
-     * a timeout or a lost connection it may have. */
     const char *got = json_string_value(json_object_get(*out, "lockId"));
     bool made = st == DB_OK ? got != NULL && strcmp(got, lock_id) == 0
                             : st == DB_UNAVAILABLE;
-    if (reserved && !made) {
-        json_t *mine = json_pack("{s:s, s:s}", "tenantId", slot->tenant,
-                                 "holderId", in->holder);
-
-        layout->holder_follow(db, mine, "remove", lock_id);
-        json_decref(mine);
+    if (!made && (places.holder.reserved || places.client.reserved)) {
+        give_back(db, in, lock_id, &places);
     }
     if (st == DB_OK && got != NULL && !made) {
-        /* The holder's own lock, renewed: its end moves in the holder's
-         * set too (a new lock's place was reserved above). */
-        layout->holder_follow(db, *out, "add", got);
+        /* The holder's own lock, renewed: its end moves in the sets too
+         * (a new lock's places were reserved above). */
+        layout->follow(db, *out, "add", got);
     }
     return st;
 }
@@ -304,7 +315,7 @@ db_status_t db_refresh(db_t *db, const lock_request_t *in, json_t **out)
 
     free(expected);
     if (st == DB_OK && json_object_get(*out, "err") == NULL) {
-        db->layout->holder_follow(db, *out, "add", in->lock_id);
+        db->layout->follow(db, *out, "add", in->lock_id);
     }
     return st;
 }
@@ -317,7 +328,7 @@ db_status_t db_release(db_t *db, const lock_request_t *in, json_t **out)
 
     free(expected);
     if (st == DB_OK && json_object_get(*out, "err") == NULL) {
-        db->layout->holder_follow(db, *out, "remove", in->lock_id);
+        db->layout->follow(db, *out, "remove", in->lock_id);
     }
     return st;
 }
@@ -337,7 +348,7 @@ db_status_t db_force_release(db_t *db, const slot_t *slot, json_t **out)
     db_status_t st = db_script(db, SCRIPT_FORCE_RELEASE, 3, script_keys, 0,
                                NULL, out);
     if (st == DB_OK && json_object_get(*out, "err") == NULL) {
-        db->layout->holder_follow(db, *out, "remove",
+        db->layout->follow(db, *out, "remove",
                                   json_string_value(json_object_get(
                                       *out, "lockId")));
     }

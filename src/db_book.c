@@ -34,7 +34,7 @@ static char *booking_record(const booking_request_t *in, const char *id)
                                             : json_null(),
         "price", in->price,
         "lockId", in->with_lock ? in->lock_id : NULL);
-    char *text = json_dumps(record, JSON_COMPACT);
+    char *text = json_dumps(record, VALIDATE_JSON_FLAGS);
 
     json_decref(record);
     return text;
@@ -131,12 +131,15 @@ db_status_t db_book(db_t *db, const booking_request_t *in, json_t **out)
     if (st == DB_OK && json_object_get(*out, "err") == NULL) {
         st = replicated(db);
         if (st == DB_OK && json_is_true(json_object_get(*out, "created"))) {
-            /* The lock it consumed leaves its holder's set. */
-            json_t *lock = json_pack("{s:s, s:O}", "tenantId",
+            /* The lock it consumed leaves its holder's and address's
+             * sets. */
+            json_t *lock = json_pack("{s:s, s:O?, s:O?}", "tenantId",
                                      in->slot.tenant, "holderId",
-                                     json_object_get(*out, "holderId"));
+                                     json_object_get(*out, "holderId"),
+                                     "clientAddr",
+                                     json_object_get(*out, "clientAddr"));
 
-            db->layout->holder_follow(db, lock, "remove", in->lock_id);
+            db->layout->follow(db, lock, "remove", in->lock_id);
             json_decref(lock);
         }
     }

@@ -5,9 +5,10 @@
  * - New lockIds and appointment ids are made so that their index keys
  *   (booking_lockid:<id>, booking_apptid:<id>) land on the resource's slot:
  *   the script that makes the lock or booking then writes the index too.
- * - The holder sets (booking_holder:{tenant}:<holder>) live on the
- *   tenant's slot: a place is reserved there before the acquire script
- *   runs, and the set follows each lock's renewal and removal.
+ * - The holder sets (booking_holder:{tenant}:<holder>) and the client
+ *   address sets (booking_client:{tenant}:<address>) live on the tenant's
+ *   slot: a place is reserved there before the acquire script runs, and
+ *   the sets follow each lock's renewal and removal.
  * - A request that names only a lockId reads the index first, so that the
  *   script goes to the lock's slot.
  * - The counters are each resource's own, added up over every primary.
@@ -53,32 +54,84 @@ static void id_on_slot(char *out, const char *prefix, const char *near_key)
     }
 }
 
-/* With no place left, the script may still renew the holder's own lock on
- * this slot, but makes no new one (it is told the holder is at the cap). */
-static db_status_t reserve_place(db_t *db, const lock_request_t *in,
-                                 const char *lock_id, char *held,
-                                 size_t held_len, bool *reserved)
+/*
+ * Takes a place for lock_id in the set at key, capped at max; place->held
+ * is "0" when one was reserved, the cap when none was left. With no place
+ * left, the script may still renew the caller's own lock, but makes no new
+ * one (it is told the set is at the cap).
+ */
+static db_status_t reserve_in(db_t *db, const char *key, const char *lock_id,
+                              long ttl_ms, int max, db_place_t *place)
 {
-    char key[KEYS_MAX], ttl[DB_NUM_MAX], max[DB_NUM_MAX];
-    char keep_ms[DB_NUM_MAX];
+    char ttl[DB_NUM_MAX], cap[DB_NUM_MAX], keep_ms[DB_NUM_MAX];
     json_t *answer = NULL;
-
-    keys_holder(in->slot.tenant, in->holder, key, sizeof(key));
     const char *keys[] = { key };
     const char *args[] = {
-        "reserve", lock_id, db_num(ttl, in->ttl_ms),
-        db_num(max, db->cfg->lock_max_per_holder),
+        "reserve", lock_id, db_num(ttl, ttl_ms), db_num(cap, max),
         db_num(keep_ms, db->cfg->lock_max_hold_ms)
     };
     db_status_t st = db_script(db, SCRIPT_HOLDER, 1, keys, 5, args, &answer);
-    if (st != DB_OK) {
-        return st;
+
+    if (st == DB_OK) {
+        place->reserved = json_is_true(json_object_get(answer, "reserved"));
+        snprintf(place->held, sizeof(place->held), "%d",
+                 place->reserved ? 0 : max);
     }
-    *reserved = json_is_true(json_object_get(answer, "reserved"));
     json_decref(answer);
-    snprintf(held, held_len, "%d",
-             *reserved ? 0 : db->cfg->lock_max_per_holder);
-    return DB_OK;
+    return st;
+}
+
+/* Moves lock_id's entry in the set at key: op "add" (a new end, from
+ * answer's expiresAt) or "remove". */
+static void follow_in(db_t *db, const char *key, json_t *answer,
+                      const char *op, const char *lock_id)
+{
+    char expires_at[DB_NUM_MAX], keep_ms[DB_NUM_MAX];
+    json_t *done = NULL;
+    const char *keys[] = { key };
+    const char *args[] = {
+        op, lock_id,
+        db_num(expires_at, (long) json_integer_value(
+                   json_object_get(answer, "expiresAt"))),
+        db_num(keep_ms, db->cfg->lock_max_hold_ms)
+    };
+
+    if (db_script(db, SCRIPT_HOLDER, 1, keys, 4, args, &done) != DB_OK) {
+        log_error("worker %d: holder or address set %s of a lock: %s",
+                  db->worker_id, op, db_error(db));
+    }
+    json_decref(done);
+}
+
+static db_status_t reserve_places(db_t *db, const lock_request_t *in,
+                                  const char *lock_id, db_places_t *places)
+{
+    char key[KEYS_MAX];
+    db_status_t st = DB_OK;
+
+    memset(places, 0, sizeof(*places));
+    if (in->holder[0] != '\0') {
+        keys_holder(in->slot.tenant, in->holder, key, sizeof(key));
+        st = reserve_in(db, key, lock_id, in->ttl_ms,
+                        db->cfg->lock_max_per_holder, &places->holder);
+    }
+    if (st == DB_OK && in->client[0] != '\0'
+        && db->cfg->lock_max_per_address > 0)
+    {
+        keys_client(in->slot.tenant, in->client, key, sizeof(key));
+        st = reserve_in(db, key, lock_id, in->ttl_ms,
+                        db->cfg->lock_max_per_address, &places->client);
+    }
+    if (st != DB_OK && places->holder.reserved) {
+        /* The holder's place goes back: no lock will be made. */
+        json_t *mine = json_pack("{s:s, s:s}", "tenantId", in->slot.tenant,
+                                 "holderId", in->holder);
+
+        keys_holder(in->slot.tenant, in->holder, key, sizeof(key));
+        follow_in(db, key, mine, "remove", lock_id);
+        json_decref(mine);
+    }
+    return st;
 }
 
 static void follow_lock(db_t *db, json_t *answer, const char *op,
@@ -88,25 +141,21 @@ static void follow_lock(db_t *db, json_t *answer, const char *op,
                                                            "tenantId"));
     const char *holder = json_string_value(json_object_get(answer,
                                                            "holderId"));
-    char key[KEYS_MAX], expires_at[DB_NUM_MAX], keep_ms[DB_NUM_MAX];
-    json_t *done = NULL;
+    const char *client = json_string_value(json_object_get(answer,
+                                                           "clientAddr"));
+    char key[KEYS_MAX];
 
-    if (tenant == NULL || holder == NULL || lock_id == NULL) {
+    if (tenant == NULL || lock_id == NULL) {
         return;
     }
-    keys_holder(tenant, holder, key, sizeof(key));
-    const char *keys[] = { key };
-    const char *args[] = {
-        op, lock_id,
-        db_num(expires_at, (long) json_integer_value(
-                   json_object_get(answer, "expiresAt"))),
-        db_num(keep_ms, db->cfg->lock_max_hold_ms)
-    };
-    if (db_script(db, SCRIPT_HOLDER, 1, keys, 4, args, &done) != DB_OK) {
-        log_error("worker %d: holder index %s of a lock: %s",
-                  db->worker_id, op, db_error(db));
+    if (holder != NULL) {
+        keys_holder(tenant, holder, key, sizeof(key));
+        follow_in(db, key, answer, op, lock_id);
     }
-    json_decref(done);
+    if (client != NULL) {
+        keys_client(tenant, client, key, sizeof(key));
+        follow_in(db, key, answer, op, lock_id);
+    }
 }
 
 static db_status_t read_index(db_t *db, const char *lockid_key,
@@ -198,8 +247,8 @@ const db_layout_t db_cluster_layout = {
     .stats_key = resource_stats,
     .live_key = resource_live,
     .new_id = id_on_slot,
-    .holder_reserve = reserve_place,
-    .holder_follow = follow_lock,
+    .reserve = reserve_places,
+    .follow = follow_lock,
     .find_lock = read_index,
     .live_elsewhere = live_on_other_slot,
     .stats = sum_counters,

@@ -24,6 +24,23 @@
 /* Room for a number written as a script argument. */
 #define DB_NUM_MAX 24
 
+/*
+ * The two capped sets an acquire takes a place in: its holder's (when it
+ * sent a holderId) and its client address's. held is what the acquire
+ * script is told of each set's live locks: "" when it counts them itself,
+ * "0" when a place was reserved for the new lock, the cap when none was
+ * left; reserved says whether a place must be given back if no lock is
+ * made.
+ */
+typedef struct db_place_s {
+    char held[DB_NUM_MAX];
+    bool reserved;
+} db_place_t;
+
+typedef struct db_places_s {
+    db_place_t holder, client;
+} db_places_t;
+
 typedef struct db_layout_s {
     /* The first argument of every script: "shared" when it may keep the
      * keys outside its hash tag too, "slot" when it keeps to KEYS. */
@@ -37,22 +54,19 @@ typedef struct db_layout_s {
      */
     void (*new_id)(char *out, const char *prefix, const char *near_key);
     /*
-     * Before an acquire with a holderId: takes a place for lock_id when the
-     * holder's set is kept apart. held receives what the acquire script is
-     * told of the holder's live locks ("" when it counts them itself, "0"
-     * when a place was reserved, the cap when none was left); *reserved
-     * says whether a place must be given back if no lock is made.
+     * Before an acquire: takes a place for lock_id in the holder's and the
+     * client address's sets when they are kept apart (see db_places_t).
      */
-    db_status_t (*holder_reserve)(db_t *db, const lock_request_t *in,
-                                  const char *lock_id, char *held,
-                                  size_t held_len, bool *reserved);
+    db_status_t (*reserve)(db_t *db, const lock_request_t *in,
+                           const char *lock_id, db_places_t *places);
     /*
      * After a script renewed ("add") or removed ("remove") a lock, from its
-     * answer (tenantId, holderId, expiresAt): the same in a holder set
-     * kept apart. A failure is only logged: the entry then leaves the set
-     * when the lock would have expired.
+     * answer (tenantId, holderId, clientAddr, expiresAt): the same in the
+     * holder's and the address's sets when they are kept apart. A failure
+     * is only logged: the entry then leaves the set when the lock would
+     * have expired.
      */
-    void (*holder_follow)(db_t *db, json_t *answer, const char *op,
+    void (*follow)(db_t *db, json_t *answer, const char *op,
                           const char *lock_id);
     /*
      * The lock key of a request that names only a lockId, into lock_key:

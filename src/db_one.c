@@ -27,21 +27,19 @@ static void any_id(char *out, const char *prefix, const char *near_key)
     db_new_uuid(out);
 }
 
-/* The acquire script counts the holder's set itself. */
+/* The acquire script counts the holder's and the address's sets itself. */
 static db_status_t counted_by_script(db_t *db, const lock_request_t *in,
-                                     const char *lock_id, char *held,
-                                     size_t held_len, bool *reserved)
+                                     const char *lock_id,
+                                     db_places_t *places)
 {
     (void) db;
     (void) in;
     (void) lock_id;
-    (void) held_len;
-    held[0] = '\0';
-    *reserved = false;
+    memset(places, 0, sizeof(*places));
     return DB_OK;
 }
 
-/* The scripts keep the holder sets. */
+/* The scripts keep the holder and address sets. */
 static void kept_by_script(db_t *db, json_t *answer, const char *op,
                            const char *lock_id)
 {
@@ -85,8 +83,8 @@ const db_layout_t db_one_layout = {
     .stats_key = shared_stats,
     .live_key = shared_live,
     .new_id = any_id,
-    .holder_reserve = counted_by_script,
-    .holder_follow = kept_by_script,
+    .reserve = counted_by_script,
+    .follow = kept_by_script,
     .find_lock = found_by_script,
     .live_elsewhere = nowhere_else,
     .stats = shared_counters,

@@ -124,45 +124,6 @@ void db_sort(json_t *array, int (*cmp)(const void *, const void *))
  * admin/active
  * ------------------------------------------------------------------- */
 
-/* What admin/active collects while it scans. */
-typedef struct active_scan_s {
-    json_t *locks;
-    long limit;
-} active_scan_t;
-
-/* Adds one live lock to the answer, until there are limit of them. */
-static bool collect_lock(const char *key, json_t *lock, json_int_t pttl,
-                         json_int_t now, void *arg)
-{
-    active_scan_t *scan = arg;
-
-    if (pttl > 0) {
-        json_t *holder = json_object_get(lock, "holderId");
-
-        json_array_append_new(scan->locks, json_pack(
-            "{s:s, s:O, s:O, s:O, s:O, s:O, s:O, s:I, s:I}",
-            "key", key,
-            "lockId", json_object_get(lock, "lockId"),
-            "resourceId", json_object_get(lock, "resourceId"),
-            "date", json_object_get(lock, "date"),
-            "startTime", json_object_get(lock, "startTime"),
-            "duration", json_object_get(lock, "duration"),
-            "holderId", holder ? holder : json_null(),
-            "remainingTTL", pttl,
-            "expiresAt", now + pttl));
-    }
-    return (long) json_array_size(scan->locks) < scan->limit;
-}
-
-/* Orders locks by resource, date and start time. */
-static int compare_locks(const void *a, const void *b)
-{
-    static const char *const order[] = { "resourceId", "date", "startTime" };
-
-    return db_compare_fields(*(json_t *const *) a, *(json_t *const *) b,
-                             order, sizeof(order) / sizeof(order[0]));
-}
-
 /* The optional filters of a list request, NULL for "any". */
 static const char *resource_of(const list_request_t *in)
 {
@@ -174,20 +135,96 @@ static const char *date_of(const list_request_t *in)
     return in->present & VALIDATE_NEED_DATE ? in->slot.date : NULL;
 }
 
+/* Adds one live lock to the list. */
+static bool collect_lock(const char *key, json_t *lock, json_int_t pttl,
+                         json_int_t now, void *arg)
+{
+    json_t *locks = arg;
+
+    if (pttl > 0) {
+        json_t *holder = json_object_get(lock, "holderId");
+
+        json_array_append_new(locks, json_pack(
+            "{s:s, s:O, s:O, s:O, s:O, s:O, s:O, s:I, s:I}",
+            "key", key,
+            "lockId", json_object_get(lock, "lockId"),
+            "resourceId", json_object_get(lock, "resourceId"),
+            "date", json_object_get(lock, "date"),
+            "startTime", json_object_get(lock, "startTime"),
+            "duration", json_object_get(lock, "duration"),
+            "holderId", holder ? holder : json_null(),
+            "remainingTTL", pttl,
+            "expiresAt", now + pttl));
+    }
+    return true;
+}
+
+static const char *const lock_order[] = { "resourceId", "date",
+                                          "startTime" };
+
+/* Orders locks by resource, date and start time. */
+static int compare_locks(const void *a, const void *b)
+{
+    return db_compare_fields(*(json_t *const *) a, *(json_t *const *) b,
+                             lock_order, 3);
+}
+
+/* The cursor that names lock: the order's fields, joined by '~'. */
+static json_t *cursor_of(json_t *lock)
+{
+    char cursor[128];
+
+    snprintf(cursor, sizeof(cursor), "%s~%s~%s",
+             json_string_value(json_object_get(lock, "resourceId")),
+             json_string_value(json_object_get(lock, "date")),
+             json_string_value(json_object_get(lock, "startTime")));
+    return json_string(cursor);
+}
+
+/*
+ * The first in->limit locks in order after in->after, and the cursor of
+ * the next page (null at the end). SCAN hands keys out in no order, so
+ * every lock of the filter is read and sorted; a page costs the tenant's
+ * live locks, not the page size.
+ */
+static json_t *page_of(json_t *sorted, const list_request_t *in)
+{
+    json_t *page = json_array();
+    json_t *after = json_pack("{s:s, s:s, s:s}", "resourceId",
+                              in->after.resource, "date", in->after.date,
+                              "startTime", in->after.start);
+    size_t i = 0, n = json_array_size(sorted);
+
+    while (in->after.resource[0] != '\0' && i < n
+           && db_compare_fields(json_array_get(sorted, i), after,
+                                lock_order, 3) <= 0) {
+        i++;
+    }
+    for (; i < n && (long) json_array_size(page) < in->limit; i++) {
+        json_array_append(page, json_array_get(sorted, i));
+    }
+    json_t *next = i < n && json_array_size(page) > 0
+                   ? cursor_of(json_array_get(page,
+                                              json_array_size(page) - 1))
+                   : json_null();
+    json_decref(after);
+    return json_pack("{s:o, s:o}", "locks", page, "nextCursor", next);
+}
+
 db_status_t db_active(db_t *db, const list_request_t *in, json_t **out)
 {
     char pattern[KEYS_MAX];
-    active_scan_t scan = { json_array(), in->limit };
+    json_t *locks = json_array();
 
     keys_lock_pattern(in->slot.tenant, resource_of(in), date_of(in),
                       pattern, sizeof(pattern));
-    db_status_t st = db_scan_values(db, pattern, collect_lock, &scan);
+    db_status_t st = db_scan_values(db, pattern, collect_lock, locks);
     *out = NULL;
     if (st == DB_OK) {
-        db_sort(scan.locks, compare_locks);
-        *out = json_pack("{s:O}", "locks", scan.locks);
+        db_sort(locks, compare_locks);
+        *out = page_of(locks, in);
     }
-    json_decref(scan.locks);
+    json_decref(locks);
     return st;
 }
 

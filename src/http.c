@@ -8,6 +8,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "validate.h"
+
 static const char *param(FCGX_Request *fcgi, const char *name)
 {
     return FCGX_GetParam(name, fcgi->envp);
@@ -38,6 +40,7 @@ bool http_read_request(FCGX_Request *fcgi, http_request_t *req)
     }
     req->authorization = param(fcgi, "HTTP_AUTHORIZATION");
     req->accept = param(fcgi, "HTTP_ACCEPT");
+    req->client_addr = param(fcgi, "REMOTE_ADDR");
     req->request_id = param(fcgi, "REQUEST_ID");
     if (req->request_id == NULL || req->request_id[0] == '\0') {
         req->request_id = "-";
@@ -95,11 +98,11 @@ void http_send(FCGX_Request *fcgi, const http_response_t *res)
     if (body == NULL) {
         /* Into buf when it fits: no allocation, no copy. */
         type = "application/json; charset=utf-8";
-        len = json_dumpb(res->json, buf, sizeof(buf), JSON_COMPACT);
+        len = json_dumpb(res->json, buf, sizeof(buf), VALIDATE_JSON_FLAGS);
         if (len > 0 && len <= sizeof(buf)) {
             body = buf;
         } else {
-            body = json_dumps(res->json, JSON_COMPACT);
+            body = json_dumps(res->json, VALIDATE_JSON_FLAGS);
             len = body ? strlen(body) : 0;
         }
     } else {
@@ -198,6 +201,55 @@ static bool media_type_is(const char *content_type, const char *type)
     return next == '\0' || next == ';' || next == ' ';
 }
 
+/* Most numbers out of a double's or an integer's range one body may
+ * hold; past this the body is refused as a whole. */
+#define OUT_OF_RANGE_MAX 16
+
+/*
+ * Parses text as JSON, duplicate keys refused. A string may hold \u0000
+ * and a number may be out of range (1e400, a 30-digit integer): both are
+ * valid JSON, so they are bad field values, not a bad body. jansson
+ * refuses such a number, so it is replaced by [] (padded to its length)
+ * and the field's own check then refuses it by name.
+ */
+static json_t *load_json(const char *text, size_t len)
+{
+    char *copy = NULL;
+    json_t *obj = NULL;
+
+    for (int i = 0; i <= OUT_OF_RANGE_MAX; i++) {
+        json_error_t error;
+
+        obj = json_loadb(copy ? copy : text, len,
+                         JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &error);
+        if (obj != NULL || (strstr(error.text, "real number overflow") == NULL
+                            && strstr(error.text, "too big") == NULL))
+        {
+            break;
+        }
+        if (copy == NULL && (copy = malloc(len)) == NULL) {
+            break;
+        }
+        if (i == 0) {
+            memcpy(copy, text, len);
+        }
+        /* error.position is the byte after the number. */
+        size_t end = (size_t) error.position, start = end;
+        while (start > 0 && strchr("0123456789+-.eE", copy[start - 1])
+               && copy[start - 1] != '\0') {
+            start--;
+        }
+        if (end > len || end - start < 2) {
+            break;
+        }
+        memset(copy + start, ' ', end - start);
+        copy[start] = '[';
+        copy[start + 1] = ']';
+    }
+    free(copy);
+    return obj;
+}
+
 json_t *http_json_body(const http_request_t *req, http_response_t *res)
 {
     if (req->content_type != NULL
@@ -219,9 +271,7 @@ json_t *http_json_body(const http_request_t *req, http_response_t *res)
         return NULL;
     }
 
-    json_error_t error;
-    json_t *obj = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES,
-                             &error);
+    json_t *obj = load_json(req->body, req->body_len);
     if (obj == NULL) {
         http_error(res, 400, "invalid_json",
                    "The request body is not valid JSON");

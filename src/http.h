@@ -23,6 +23,7 @@ typedef struct http_request_s {
     const char *authorization;
     const char *accept;
     const char *request_id;     /* "-" when nginx sent none */
+    const char *client_addr;    /* REMOTE_ADDR; NULL when none */
     char *body;                 /* owned, NUL-terminated; NULL when empty */
     size_t body_len;
     bool body_too_large;

@@ -146,6 +146,12 @@ void keys_holder(const char *tenant, const char *holder, char *buf,
     snprintf(buf, len, "booking_holder:{%s}:%s", tenant, holder);
 }
 
+void keys_client(const char *tenant, const char *addr, char *buf,
+                 size_t len)
+{
+    snprintf(buf, len, "booking_client:{%s}:%s", tenant, addr);
+}
+
 void keys_lock_pattern(const char *tenant, const char *resource,
                        const char *date, char *buf, size_t len)
 {

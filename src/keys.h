@@ -76,6 +76,11 @@ void keys_apptid(const char *appt_id, char *buf, size_t len);
 void keys_holder(const char *tenant, const char *holder, char *buf,
                  size_t len);
 
+/* booking_client:{t}:<address>: the live locks one client address holds
+ * in one tenant. */
+void keys_client(const char *tenant, const char *addr, char *buf,
+                 size_t len);
+
 /*
  * SCAN patterns of one tenant's locks and appointments; resource and date
  * may be NULL for "any".

@@ -53,12 +53,19 @@ static void serve(worker_t *w, FCGX_Request *fcgi)
 
     long us = elapsed_us(&start);
     metrics_observe(w->metrics, match.route, res.status, us);
-    /* Method and path are bounded by nginx; no body, token or customer
-     * field is ever logged. */
-    log_info("%s %s %.200s %s %d %ld.%03ldms%s%s", req.request_id,
-             req.method ? req.method : "-", req.path ? req.path : "-",
-             match.name, res.status, us / 1000, us % 1000,
-             res.reason ? " " : "", res.reason ? res.reason : "");
+    /* Method and path are bounded by nginx; no body, token, customer
+     * field or id is ever logged: a lockId or appointment id in the path
+     * is written as {id}. */
+    int path_len = req.path ? (int) strlen(req.path) : 1;
+    if (match.param != NULL && req.path != NULL) {
+        path_len = (int) (match.param - req.path);
+    }
+    log_info("%s %s %.*s%s %s %d %ld.%03ldms%s%s", req.request_id,
+             req.method ? req.method : "-",
+             path_len > 200 ? 200 : path_len, req.path ? req.path : "-",
+             match.param != NULL ? "{id}" : "", match.name, res.status,
+             us / 1000, us % 1000, res.reason ? " " : "",
+             res.reason ? res.reason : "");
     http_request_free(&req);
     http_response_free(&res);
 }

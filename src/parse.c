@@ -85,6 +85,19 @@ bool parse_lock(route_t route, const config_t *cfg, json_t *body,
     return json_array_size(errors) == before;
 }
 
+void parse_client(const char *addr, lock_request_t *req)
+{
+    size_t n = addr ? strlen(addr) : 0;
+
+    req->client[0] = '\0';
+    if (n == 0 || n > PARSE_ADDR_MAX
+        || strspn(addr, "0123456789abcdefABCDEF.:") != n)
+    {
+        return;
+    }
+    memcpy(req->client, addr, n + 1);
+}
+
 /* ---------------------------------------------------------------------
  * Query routes
  * ------------------------------------------------------------------- */
@@ -102,6 +115,34 @@ bool parse_status(const char *query, slot_t *slot, json_t *errors)
     return json_array_size(errors) == before;
 }
 
+/* Reads "<resourceId>~<date>~<HH:MM>" into after; false when it is not. */
+static bool read_cursor(const char *cursor, slot_t *after)
+{
+    char copy[SLOT_ID_MAX + 1 + 10 + 1 + 5 + 1];
+    char *date, *start;
+
+    if (strlen(cursor) >= sizeof(copy)) {
+        return false;
+    }
+    strcpy(copy, cursor);
+    date = strchr(copy, '~');
+    start = date ? strchr(date + 1, '~') : NULL;
+    if (start == NULL) {
+        return false;
+    }
+    *date++ = '\0';
+    *start++ = '\0';
+    if (!validate_id(copy) || !slot_parse_date(date)
+        || !slot_parse_time(start, false, &after->start_min))
+    {
+        return false;
+    }
+    strcpy(after->resource, copy);
+    strcpy(after->date, date);
+    strcpy(after->start, start);
+    return true;
+}
+
 bool parse_active(const char *query, list_request_t *req, json_t *errors)
 {
     size_t before = json_array_size(errors);
@@ -114,6 +155,11 @@ bool parse_active(const char *query, list_request_t *req, json_t *errors)
     validate_int_field(q, "limit", 1, PARSE_ACTIVE_LIMIT_MAX, false, true,
                        "must be a whole number from 1 to 1000", &req->limit,
                        errors);
+    const char *cursor = json_string_value(json_object_get(q, "cursor"));
+    if (cursor != NULL && !read_cursor(cursor, &req->after)) {
+        validate_error(errors, "cursor",
+                       "must be the nextCursor of the page before");
+    }
     json_decref(q);
     return json_array_size(errors) == before;
 }
@@ -205,8 +251,8 @@ static void read_end_time(json_t *body, booking_request_t *req,
     if (end == NULL) {
         return;
     }
-    if (!json_is_string(end)
-        || !slot_parse_time(json_string_value(end), true, &end_min))
+    if (validate_text(end) == NULL
+        || !slot_parse_time(validate_text(end), true, &end_min))
     {
         validate_error(errors, "endTime",
                        "must be a time HH:MM from 00:00 to 24:00");
@@ -225,9 +271,9 @@ static void read_customer(json_t *body, booking_request_t *req,
                           json_t *errors)
 {
     json_t *name = required(body, "customerName", errors);
-    if (name != NULL && (!json_is_string(name)
+    if (name != NULL && (validate_text(name) == NULL
                          || json_string_length(name) == 0
-                         || utf8_length(json_string_value(name))
+                         || utf8_length(validate_text(name))
                             > CUSTOMER_NAME_MAX))
     {
         validate_error(errors, "customerName", "must be 1-200 characters");
@@ -235,8 +281,8 @@ static void read_customer(json_t *body, booking_request_t *req,
     req->customer_name = name;
 
     json_t *email = required(body, "customerEmail", errors);
-    if (email != NULL && (!json_is_string(email)
-                          || !validate_email(json_string_value(email))))
+    if (email != NULL && (validate_text(email) == NULL
+                          || !validate_email(validate_text(email))))
     {
         validate_error(errors, "customerEmail",
                        "must be an e-mail address of at most 254 characters");
@@ -245,8 +291,8 @@ static void read_customer(json_t *body, booking_request_t *req,
 
     json_t *phone = json_object_get(body, "customerPhone");
     if (phone != NULL && !json_is_null(phone)
-        && (!json_is_string(phone)
-            || !validate_phone(json_string_value(phone))))
+        && (validate_text(phone) == NULL
+            || !validate_phone(validate_text(phone))))
     {
         validate_error(errors, "customerPhone",
                        "must be at most 32 of + 0-9 space ( ) -");
@@ -258,6 +304,9 @@ static void read_customer(json_t *body, booking_request_t *req,
                           || json_number_value(price) < 0))
     {
         validate_error(errors, "price", "must be a number of at least 0");
+    } else if (price != NULL && !validate_exact_number(price)) {
+        validate_error(errors, "price", "must have at most 15 significant "
+                       "digits, so that it is kept exactly as sent");
     }
     req->price = price;
 }

@@ -19,6 +19,9 @@
 #include "slot.h"
 #include "validate.h"
 
+/* Longest client address kept: an IPv6 address in text. */
+#define PARSE_ADDR_MAX 45
+
 /* A lock route's input: acquire, verify, refresh, release, GET and DELETE
  * /api/locks/{lockId}. */
 typedef struct lock_request_s {
@@ -26,6 +29,8 @@ typedef struct lock_request_s {
     slot_t slot;
     unsigned present;                       /* VALIDATE_NEED_* bits */
     char holder[SLOT_ID_MAX + 1];           /* "" when none */
+    char client[PARSE_ADDR_MAX + 1];        /* acquire: the client's
+                                               address, "" when exempt */
     long ttl_ms;                            /* acquire and refresh */
 } lock_request_t;
 
@@ -37,6 +42,13 @@ typedef struct lock_request_s {
 bool parse_lock(route_t route, const config_t *cfg, json_t *body,
                 const char *path_id, lock_request_t *req, json_t *errors);
 
+/*
+ * The client address of an acquire, as nginx passed it (REMOTE_ADDR), into
+ * req->client: the live holds of one address are capped per tenant. Left
+ * "" (no cap) when there is none or it is not an IP address.
+ */
+void parse_client(const char *addr, lock_request_t *req);
+
 /* GET /api/locks/status?tenantId=&resourceId=&date= */
 bool parse_status(const char *query, slot_t *slot, json_t *errors);
 
@@ -47,12 +59,17 @@ typedef struct list_request_s {
     unsigned present;           /* VALIDATE_NEED_* bits */
     long limit;                 /* admin/active */
     char status[16];            /* appointments: "" for every status */
+    /* admin/active: the page starts after this lock (cursor= is
+     * "<resourceId>~<date>~<HH:MM>", the nextCursor of the page before);
+     * after.resource is "" for the first page. */
+    slot_t after;
 } list_request_t;
 
 #define PARSE_ACTIVE_LIMIT_DEFAULT 100
 #define PARSE_ACTIVE_LIMIT_MAX 1000
 
-/* GET /api/locks/admin/active?tenantId=[&resourceId=][&date=][&limit=] */
+/* GET /api/locks/admin/active?tenantId=[&resourceId=][&date=][&limit=]
+ * [&cursor=] */
 bool parse_active(const char *query, list_request_t *req, json_t *errors);
 
 /* GET /api/appointments?tenantId=[&specialistId=][&date=][&status=] */
@@ -74,6 +91,7 @@ typedef struct booking_request_s {
 } booking_request_t;
 
 bool parse_booking(json_t *body, booking_request_t *req, json_t *errors);
+
 
 /* GET /api/locks/metrics: *prometheus when ?format=prometheus, or no
  * format and an Accept of text/plain (accept may be NULL). */

@@ -59,6 +59,7 @@ static const char *reason_message(const char *reason)
           "slot again." },
         { "max_hold_reached", "The lock cannot be extended any further" },
         { "not_found", "No appointment has that id" },
+        { "lock_used", "This lockId was already used for another booking" },
     };
 
     for (size_t i = 0; i < sizeof(messages) / sizeof(messages[0]); i++) {

@@ -84,6 +84,29 @@ bool validate_phone(const char *s)
     return true;
 }
 
+const char *validate_text(json_t *v)
+{
+    const char *s = json_string_value(v);
+
+    return s != NULL && strlen(s) == json_string_length(v) ? s : NULL;
+}
+
+bool validate_exact_number(json_t *v)
+{
+    char text[32];
+
+    if (json_is_integer(v)) {
+        json_int_t n = json_integer_value(v);
+
+        return n > -1000000000000000 && n < 1000000000000000;
+    }
+    /* 15 significant digits survive a round trip through a double, and
+     * %.15g of such a double gives them back. */
+    double d = json_real_value(v);
+    snprintf(text, sizeof(text), "%.*g", VALIDATE_NUMBER_DIGITS, d);
+    return strtod(text, NULL) == d;
+}
+
 void validate_error(json_t *errors, const char *field, const char *message)
 {
     json_array_append_new(errors, json_pack("{s:s, s:s}", "field", field,
@@ -120,6 +143,11 @@ static const char *string_field(json_t *obj, const char *name,
     }
     if (!json_is_string(v)) {
         validate_error(errors, name, "must be a string");
+        *bad = true;
+        return NULL;
+    }
+    if (validate_text(v) == NULL) {
+        validate_error(errors, name, "must not contain a NUL character");
         *bad = true;
         return NULL;
     }

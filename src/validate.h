@@ -27,6 +27,23 @@ bool validate_email(const char *s);
 /* At most 32 characters of + 0-9 space ( ) - */
 bool validate_phone(const char *s);
 
+/*
+ * The text of a JSON string value, or NULL when v is not a string or holds
+ * a NUL character (valid JSON as \u0000, but never a valid field).
+ */
+const char *validate_text(json_t *v);
+
+/*
+ * Every number slotlock keeps and answers is written with this many
+ * significant digits (JSON_REAL_PRECISION), the most a double keeps
+ * exactly: a number sent with at most 15 comes back exactly as sent.
+ * validate_exact_number is true when v (a JSON number) is one of those.
+ */
+#define VALIDATE_NUMBER_DIGITS 15
+#define VALIDATE_JSON_FLAGS \
+    (JSON_COMPACT | JSON_REAL_PRECISION(VALIDATE_NUMBER_DIGITS))
+bool validate_exact_number(json_t *v);
+
 /* Adds {"field": field, "message": message} to errors. */
 void validate_error(json_t *errors, const char *field, const char *message);
 

@@ -12,7 +12,10 @@
 --       startTime, start minute, duration, ttl ms, max hold ms,
 --       max locks per holder, lock key prefix of the day, and in Redis
 --       Cluster the holder's live locks as the caller counted them: 0 when
---       it reserved a place for this lock, the cap when none was left.
+--       it reserved a place for this lock, the cap when none was left;
+--       then the client's address ('' when it is exempt), the address's
+--       live locks as the caller counted them (as for the holder) and the
+--       cap per address.
 local lock_key, index_key, booked_key, stats_key, live_key, lockid =
     KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
 local holder = ARGV[2]
@@ -62,6 +65,17 @@ if holder ~= '' then
         return fail('too_many_locks')
     end
 end
+if ARGV[14] ~= '' then
+    -- Hoarding without a holderId: the live locks of one address are
+    -- capped per tenant too.
+    lock.clientAddr = ARGV[14]
+    local held = SHARED and live_count(client_key(lock), now)
+                 or tonumber(ARGV[15])
+    if held >= tonumber(ARGV[16]) then
+        redis.call('HINCRBY', stats_key, 'locksFailed', 1)
+        return fail('too_many_locks')
+    end
+end
 
 -- Locks that ran out since the last acquire are counted as expired here,
 -- so the live set stays as small as the number of live locks.
@@ -83,6 +97,10 @@ end
 if holder ~= '' and SHARED then
     redis.call('ZADD', holder_key(lock), expires_at, lock.lockId)
     max_pexpire(holder_key(lock), max_hold)
+end
+if lock.clientAddr and SHARED then
+    redis.call('ZADD', client_key(lock), expires_at, lock.lockId)
+    max_pexpire(client_key(lock), max_hold)
 end
 redis.call('HINCRBY', stats_key, 'locksAcquired', 1)
 return lock_answer(lock, now, expires_at)

@@ -31,11 +31,30 @@ local function reject(reason, extra)
     return fail(reason, extra)
 end
 
+-- True when a retry's record names the same customer and slot as the
+-- stored booking.
+local function same_booking(stored, retry)
+    for _, field in ipairs({ 'tenantId', 'specialistId', 'date', 'startTime',
+                             'duration', 'customerName', 'customerEmail',
+                             'customerPhone' }) do
+        if stored[field] ~= retry[field] then
+            return false
+        end
+    end
+    return true
+end
+
 local lock
 if lock_id ~= '' then
-    -- A retry of a booking that went through gets the same appointment.
+    -- A retry of a booking that went through gets the same appointment,
+    -- but only when it names the same customer and slot: the lockId alone
+    -- must not hand out someone's name, e-mail and phone.
     local done = redis.call('GET', done_key)
     local stored = done and redis.call('GET', done)
+    if stored and not same_booking(cjson.decode(stored),
+                                   cjson.decode(ARGV[2])) then
+        return reject('lock_used')
+    end
     if stored then
         -- Renewing the record is a write: a WAIT after this script then
         -- covers the booking too, however long ago it was made.
@@ -65,9 +84,11 @@ end
 
 local now = now_ms()
 local appt = cjson.decode(ARGV[2])
-appt.status = 'confirmed'
-appt.createdAt = now
-local raw = cjson.encode(appt)
+-- The record is stored as the app wrote it, with status and createdAt
+-- added as text: decoding and encoding it again would round its numbers
+-- (cjson keeps 14 significant digits; a price keeps 15).
+local raw = string.sub(ARGV[2], 1, -2)
+            .. ',"status":"confirmed","createdAt":' .. now .. '}'
 redis.call('SET', appt_key, raw)
 redis.call('SET', apptid_key, appt_key)
 redis.call('ZADD', booked_key, s, s .. '/' .. d .. '/' .. appt.id)
@@ -79,4 +100,5 @@ redis.call('HINCRBY', stats_key, 'bookingsCreated', 1)
 -- holderId: the caller drops the lock from the holder index in a cluster.
 return '{"ok":true,"created":true,"holderId":'
        .. cjson.encode(lock and lock.holderId or false)
+       .. ',"clientAddr":' .. cjson.encode(lock and lock.clientAddr or false)
        .. ',"appointment":' .. raw .. '}'

@@ -10,9 +10,9 @@ if appt.status ~= 'cancelled' then
     local s = tonumber(string.sub(appt.startTime, 1, 2)) * 60
               + tonumber(string.sub(appt.startTime, 4, 5))
     redis.call('ZREM', KEYS[2], s .. '/' .. appt.duration .. '/' .. appt.id)
-    appt.status = 'cancelled'
-    appt.cancelledAt = now_ms()
-    raw = cjson.encode(appt)
+    -- Edited as text, not encoded again: cjson would round its numbers.
+    raw = string.gsub(raw, '"status":"confirmed"', '"status":"cancelled"', 1)
+    raw = string.sub(raw, 1, -2) .. ',"cancelledAt":' .. now_ms() .. '}'
     redis.call('SET', KEYS[1], raw)
     redis.call('HINCRBY', KEYS[3], 'bookingsCancelled', 1)
 end

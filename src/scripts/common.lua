@@ -61,6 +61,18 @@ local function holder_key(lock)
     return 'booking_holder:{' .. lock.tenantId .. '}:' .. lock.holderId
 end
 
+-- The live locks of one client address in a tenant (keys_client).
+local function client_key(lock)
+    return 'booking_client:{' .. lock.tenantId .. '}:' .. lock.clientAddr
+end
+
+-- How many live locks the set at key holds, after dropping those that ran
+-- out.
+local function live_count(key, now)
+    redis.call('ZREMRANGEBYSCORE', key, '-inf', now)
+    return redis.call('ZCARD', key)
+end
+
 -- Live locks of one day that start in [from_min, until_min), as
 -- { start =, lock =, key =, pttl = }. Index entries whose lock is gone
 -- (expired, or deleted by hand with DEL) are dropped on the way.
@@ -158,6 +170,9 @@ local function set_lock_expiry(lock, key, lockid_key, live_key, stats_key,
     if lock.holderId and SHARED then
         redis.call('ZADD', holder_key(lock), expires_at, lock.lockId)
     end
+    if lock.clientAddr and SHARED then
+        redis.call('ZADD', client_key(lock), expires_at, lock.lockId)
+    end
 end
 
 -- Removes a lock and every index entry that points at it, and counts how
@@ -173,6 +188,9 @@ local function remove_lock(lock, key, lockid_key, live_key, stats_key, now)
         if lock.holderId and SHARED then
             redis.call('ZREM', holder_key(lock), lock.lockId)
         end
+        if lock.clientAddr and SHARED then
+            redis.call('ZREM', client_key(lock), lock.lockId)
+        end
         redis.call('HINCRBY', stats_key, 'lockDurationTotal',
                    now - lock.acquiredAt)
         redis.call('HINCRBY', stats_key, 'lockDurationCount', 1)
@@ -185,14 +203,16 @@ local function lock_answer(lock, now, expires_at)
     return cjson.encode({ ok = true, lockId = lock.lockId,
                           expiresIn = expires_at - now,
                           expiresAt = expires_at, serverTime = now,
-                          tenantId = lock.tenantId, holderId = lock.holderId })
+                          tenantId = lock.tenantId, holderId = lock.holderId,
+                          clientAddr = lock.clientAddr })
 end
 
 -- The answer of a route that removed a lock, with what the caller needs to
 -- drop it from the holder index in Redis Cluster.
 local function removed_answer(lock)
     return cjson.encode({ ok = true, lockId = lock.lockId,
-                          tenantId = lock.tenantId, holderId = lock.holderId })
+                          tenantId = lock.tenantId, holderId = lock.holderId,
+                          clientAddr = lock.clientAddr })
 end
 
 local function fail(reason, extra)

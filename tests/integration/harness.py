@@ -82,6 +82,9 @@ DEFAULT_ENV = {
     "WORKERS": "4",
     "RATE_LIMIT_RPS": "0",
     "RATE_LIMIT_BURST": "200",
+    # Every test client is 127.0.0.1: like the rate limit, the cap per
+    # address is off unless a test turns it on (test_hoarding.py does).
+    "LOCK_MAX_PER_ADDRESS": "0",
 }
 
 # Taken from the test's own environment; nothing else leaks into the app.

@@ -84,13 +84,17 @@ class HostileBodyTest(AbuseCase):
             body.pop(field, None)
             return json.dumps(body)[:-1] + ', "%s": %s}' % (field, number)
 
+        # Out of a double's or an integer's range, and big but
+        # representable: valid JSON all the same, so a validation error on
+        # that field, never invalid_json.
         for number in ("1e400", "-1e400", "99999999999999999999999",
                        "-99999999999999999999999", "1" * 5000):
             for field in ("duration", "ttl"):
-                doc = with_number(field, number)
-                self.assertReason(self.post("/api/locks/acquire", doc),
-                                  400, "invalid_json")
-        # Big but representable: a validation error on that field.
+                r = self.post("/api/locks/acquire",
+                              with_number(field, number))
+                self.assertReason(r, 400, "validation_error")
+                self.assertEqual([e["field"] for e in r.json["errors"]],
+                                 [field])
         for number in ("1e300", "9007199254740993", "1e-300", "-0"):
             r = self.post("/api/locks/acquire",
                           with_number("duration", number))
@@ -119,17 +123,25 @@ class HostileBodyTest(AbuseCase):
         self.assertReason(r, 400, "validation_error")
 
     def test_nul_bytes(self):
-        for raw in (b'{"tenantId": "a\\u0000b", "resourceId": "r"}',
-                    b'{"tenantId": "t\x00", "resourceId": "r"}',
+        # A raw NUL byte is not JSON.
+        for raw in (b'{"tenantId": "t\x00", "resourceId": "r"}',
                     b'{"tenantId": "t"}\x00',
                     b'\x00' * 100):
             self.assertReason(self.post("/api/locks/acquire", raw), 400,
                               "invalid_json")
+        # A \u0000 escape is valid JSON, but never a valid field.
+        r = self.post("/api/locks/acquire",
+                      b'{"tenantId": "a\\u0000b", "resourceId": "r"}')
+        self.assertReason(r, 400, "validation_error")
+        self.assertIn("tenantId", [e["field"] for e in r.json["errors"]])
         body = json.dumps(slot()).encode()
-        for raw in (body[:-1] + b', "customerName": "\\u0000"}',
-                    body.replace(b'"abuse"', b'"ab\\u0000use"')):
-            self.assertReason(self.post("/api/appointments", raw), 400,
-                              "invalid_json")
+        for raw, field in ((body[:-1] + b', "customerName": "\\u0000"}',
+                            "customerName"),
+                           (body.replace(b'"abuse"', b'"ab\\u0000use"'),
+                            "tenantId")):
+            r = self.post("/api/appointments", raw)
+            self.assertReason(r, 400, "validation_error")
+            self.assertIn(field, [e["field"] for e in r.json["errors"]])
         self.assertReason(self.stack.request(
             "GET", "/api/locks/status?tenantId=a%00b&resourceId=r"
             "&date=2025-03-10"), 400, "validation_error")

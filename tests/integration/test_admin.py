@@ -86,6 +86,38 @@ class AdminTest(BookingTestCase):
         self.assertReason(self.get("/api/appointments/not-an-id"), 404,
                           "not_found")
 
+    def test_active_pages_are_the_first_in_order_with_a_cursor(self):
+        # Made out of order, over two resources and two days.
+        made = [("r2", "2025-03-11", "09:00"), ("r1", "2025-03-10", "15:00"),
+                ("r1", "2025-03-10", "09:00"), ("r2", "2025-03-10", "12:00"),
+                ("r1", "2025-03-11", "08:00")]
+        for sp, date, start in made:
+            self.assertEqual(self.acquire(start=start, specialist=sp,
+                                          date=date).status, 200)
+        order = sorted(made)
+        pages, cursor = [], None
+        for _ in range(5):
+            path = "/api/locks/admin/active?tenantId=%s&limit=2" % self.tenant
+            if cursor:
+                path += "&cursor=" + cursor
+            r = self.get(path)
+            self.assertEqual(r.status, 200, r.text)
+            pages.append([(l["resourceId"], l["date"], l["startTime"])
+                          for l in r.json["locks"]])
+            cursor = r.json["nextCursor"]
+            if cursor is None:
+                break
+        self.assertEqual(pages, [order[0:2], order[2:4], order[4:5]])
+        # limit=N is the first N of the order, not any N.
+        r = self.get("/api/locks/admin/active?tenantId=%s&limit=1"
+                     % self.tenant)
+        self.assertEqual([(l["resourceId"], l["date"], l["startTime"])
+                          for l in r.json["locks"]], order[:1])
+        for bad in ("x", "r1~2025-02-30~09:00", "r1~2025-03-10"):
+            r = self.get("/api/locks/admin/active?tenantId=%s&cursor=%s"
+                         % (self.tenant, bad))
+            self.assertReason(r, 400, "validation_error")
+
     def test_active_locks_and_force_release(self):
         held = [self.held(start=s, specialist=sp, holderId=h)
                 for s, sp, h in (("10:00", "r1", "ann"), ("09:00", "r1", None),

@@ -55,9 +55,14 @@ class CreateTest(BookingTestCase):
         lock_id = self.held()
         first = self.book(lock_id)
         self.assertEqual(first.status, 201, first.text)
-        again = self.book(lock_id, customerName="Someone Else")
+        again = self.book(lock_id)
         self.assertEqual(again.status, 200, again.text)
         self.assertEqual(again.json["appointment"], first.json["appointment"])
+        # A "retry" for another customer is not one: it learns nothing.
+        other = self.book(lock_id, customerName="Someone Else")
+        self.assertEqual(other.status, 409, other.text)
+        self.assertEqual(other.json["reason"], "lock_used")
+        self.assertNotIn("John", other.text)
 
     def test_fifty_concurrent_requests_with_one_lock_id_book_once(self):
         lock_id = self.held()
