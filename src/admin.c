@@ -58,12 +58,7 @@ void lock_admin_force_release(worker_t *w, const http_request_t *req,
     {
         return;
     }
-    json_t *err = reply_refused(answer, 404, res);
-    if (err != NULL) {
-        json_object_set_new(err, "released", json_false());
-    } else {
-        json_object_set_new(http_ok(res, 200), "released", json_true());
-    }
+    reply_released(answer, res);
     json_decref(answer);
 }
 

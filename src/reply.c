@@ -83,6 +83,17 @@ json_t *reply_refused(json_t *answer, int status, http_response_t *res)
     return body;
 }
 
+void reply_released(json_t *answer, http_response_t *res)
+{
+    json_t *err = reply_refused(answer, 404, res);
+
+    if (err != NULL) {
+        json_object_set_new(err, "released", json_false());
+    } else {
+        json_object_set_new(http_ok(res, 200), "released", json_true());
+    }
+}
+
 void reply_copy(json_t *body, json_t *answer, const char *name)
 {
     json_t *v = json_object_get(answer, name);

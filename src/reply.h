@@ -31,6 +31,10 @@ bool reply_db(worker_t *w, db_status_t status, http_response_t *res);
  */
 json_t *reply_refused(json_t *answer, int status, http_response_t *res);
 
+/* The answer of a route that releases a lock: 200 {"released": true}, or
+ * the refusal (404) with "released": false. */
+void reply_released(json_t *answer, http_response_t *res);
+
 /* Copies answer's field name into body, when answer has it. */
 void reply_copy(json_t *body, json_t *answer, const char *name);
 
