@@ -31,16 +31,31 @@ local function reject(reason, extra)
     return fail(reason, extra)
 end
 
+-- Our own earlier run? The appointment id is made before the first
+-- attempt and sent again unchanged when its reply was lost: a booking
+-- stored under it was made by that run, and is answered as created.
+if lock_id == '' then
+    local mine = redis.call('GET', appt_key)
+    if mine then
+        -- A write, so that a WAIT after this script covers the booking.
+        redis.call('SET', apptid_key, appt_key)
+        return '{"ok":true,"created":true,"holderId":false,"appointment":'
+               .. mine .. '}'
+    end
+end
+
 local lock
 if lock_id ~= '' then
-    -- A retry of a booking that went through gets the same appointment.
+    -- A retry of a booking that went through gets the same appointment;
+    -- created when the lockId's record names this request's own id.
     local done = redis.call('GET', done_key)
     local stored = done and redis.call('GET', done)
     if stored then
         -- Renewing the record is a write: a WAIT after this script then
         -- covers the booking too, however long ago it was made.
         redis.call('EXPIRE', done_key, tonumber(ARGV[7]))
-        return '{"ok":true,"created":false,"appointment":' .. stored .. '}'
+        return '{"ok":true,"created":' .. tostring(done == appt_key)
+               .. ',"holderId":false,"appointment":' .. stored .. '}'
     end
     local key
     lock, key = lock_by_id(lock_key, lockid, lock_id)
