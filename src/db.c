@@ -23,7 +23,7 @@ bool db_init(db_t *db, const config_t *cfg, int worker_id)
     memset(db, 0, sizeof(*db));
     db->cfg = cfg;
     db->worker_id = worker_id;
-    db->store = store_open(cfg);
+    db->store = store_open(cfg, worker_id);
     if (db->store == NULL) {
         return false;
     }
