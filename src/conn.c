@@ -2,9 +2,11 @@
  * conn.c - opening a Redis connection ready for requests. See store_int.h.
  */
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "log.h"
 #include "store_int.h"
 
 static struct timeval ms_to_timeval(long ms)
@@ -38,6 +40,69 @@ void conn_drop(store_t *st, redisContext **cp, const char *what)
     snprintf(st->error, sizeof(st->error), "%s: %s", what,
              c && c->errstr[0] ? c->errstr : "connection failed");
     conn_free(st, cp);
+}
+
+bool conn_closed_while_idle(redisContext *c)
+{
+    /* Nothing was asked, so anything to read is the server's EOF or
+     * reset. */
+    struct pollfd p = { .fd = c->fd, .events = POLLIN };
+
+    return poll(&p, 1, 0) > 0;
+}
+
+redisReply *conn_command(redisContext *c, bool asking, int argc,
+                         const char **argv, bool *sent)
+{
+    redisReply *r = NULL;
+    int done = 0;
+
+    *sent = false;
+    if (asking) {
+        redisAppendCommand(c, "ASKING");
+    }
+    if (redisAppendCommandArgv(c, argc, argv, NULL) != REDIS_OK) {
+        return NULL;
+    }
+    /* Until the last byte has left, Redis has no whole command to run. */
+    do {
+        if (redisBufferWrite(c, &done) != REDIS_OK) {
+            return NULL;
+        }
+    } while (!done);
+    *sent = true;
+    if (asking) {
+        if (redisGetReply(c, (void **) &r) != REDIS_OK) {
+            return NULL;
+        }
+        freeReplyObject(r);
+    }
+    if (redisGetReply(c, (void **) &r) != REDIS_OK) {
+        return NULL;
+    }
+    return r;
+}
+
+void conn_log_resend(const store_t *st, const char *cmd, const char *what,
+                     int attempt)
+{
+    const char *why = st->error;
+    size_t n = strlen(cmd);
+
+    /* st->error reads "<cmd>: <reason>" after a broken connection. */
+    if (strncmp(why, cmd, n) == 0 && why[n] == ':' && why[n + 1] == ' ') {
+        why += n + 2;
+    }
+    log_info("worker %d: redis: %s %s (%s), sending again (attempt %d)",
+             st->worker_id, cmd, what, why, attempt);
+}
+
+void conn_not_resent(store_t *st)
+{
+    size_t n = strlen(st->error);
+
+    snprintf(st->error + n, sizeof(st->error) - n,
+             " (reply lost; it may have run, so it is not sent again)");
 }
 
 /* Runs a command during connection set-up; true when it is not an error. */

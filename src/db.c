@@ -11,6 +11,9 @@
 #include "log.h"
 #include "store.h"
 
+/* How long a release's tombstone answers the same request sent again. */
+#define RELEASE_TOMBSTONE_MS "60000"
+
 /* ---------------------------------------------------------------------
  * What every operation shares
  * ------------------------------------------------------------------- */
@@ -20,7 +23,7 @@ bool db_init(db_t *db, const config_t *cfg, int worker_id)
     memset(db, 0, sizeof(*db));
     db->cfg = cfg;
     db->worker_id = worker_id;
-    db->store = store_open(cfg);
+    db->store = store_open(cfg, worker_id);
     if (db->store == NULL) {
         return false;
     }
@@ -320,12 +323,36 @@ db_status_t db_refresh(db_t *db, const lock_request_t *in, json_t **out)
     return st;
 }
 
+/*
+ * A release leaves a tombstone holding a token made for this request: the
+ * store may send the script again when its reply was lost, and the copy
+ * that finds its own token answers as the run that removed the lock.
+ */
 db_status_t db_release(db_t *db, const lock_request_t *in, json_t **out)
 {
-    char *expected = expected_fields(in);
-    const char *args[] = { expected };
-    db_status_t st = lock_script(db, in, SCRIPT_RELEASE, 1, args, out);
+    lock_target_t t;
+    slot_t slot;
+    char token[VALIDATE_UUID_LEN + 1], tombstone[KEYS_MAX];
+    db_status_t st = lock_target(db, in, &t);
 
+    *out = NULL;
+    if (st != DB_OK) {
+        return st;
+    }
+    if (!t.found) {
+        *out = json_pack("{s:s}", "err", "lock_not_found");
+        return DB_OK;
+    }
+    keys_released(t.lock[0] != '\0' && keys_parse_lock(t.lock, &slot)
+                  ? &slot : NULL, in->lock_id, tombstone, sizeof(tombstone));
+    db_new_uuid(token);
+
+    char *expected = expected_fields(in);
+    const char *keyv[] = { t.keyv[0], t.keyv[1], t.keyv[2], tombstone,
+                           t.keyv[3] };
+    const char *args[] = { in->lock_id, expected, token,
+                           RELEASE_TOMBSTONE_MS };
+    st = db_script(db, SCRIPT_RELEASE, t.nkeys + 1, keyv, 4, args, out);
     free(expected);
     if (st == DB_OK && json_object_get(*out, "err") == NULL) {
         db->layout->follow(db, *out, "remove", in->lock_id);

@@ -107,6 +107,17 @@ void keys_done(const slot_t *slot, const char *lock_id, char *buf,
              slot->tenant, slot->resource, lock_id);
 }
 
+void keys_released(const slot_t *slot, const char *lock_id, char *buf,
+                   size_t len)
+{
+    if (slot == NULL) {
+        snprintf(buf, len, "booking_released:%s", lock_id);
+    } else {
+        snprintf(buf, len, "booking_released:{%s|%s}:%s",
+                 slot->tenant, slot->resource, lock_id);
+    }
+}
+
 void keys_appt(const slot_t *slot, const char *appt_id, char *buf,
                size_t len)
 {

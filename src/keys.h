@@ -59,6 +59,17 @@ void keys_lockid(const char *lock_id, char *buf, size_t len);
 void keys_done(const slot_t *slot, const char *lock_id, char *buf,
                size_t len);
 
+/*
+ * booking_released:{t|r}:<lockId>: the tombstone a release leaves for a
+ * minute, so that the same request sent again after its reply was lost
+ * knows it already removed the lock. slot NULL gives
+ * booking_released:<lockId>, for one Redis when the request names only
+ * the lockId: the lock's slot is known only after the lookup, and a
+ * re-sent release finds neither the lock nor its index.
+ */
+void keys_released(const slot_t *slot, const char *lock_id, char *buf,
+                   size_t len);
+
 /* booking_appt:{t|r}:<date>:<id>: one appointment record. */
 void keys_appt(const slot_t *slot, const char *appt_id, char *buf,
                size_t len);

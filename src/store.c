@@ -13,7 +13,7 @@
 
 #define SCAN_COUNT "500"
 
-store_t *store_open(const config_t *cfg)
+store_t *store_open(const config_t *cfg, int worker_id)
 {
     store_t *st = calloc(1, sizeof(*st));
 
@@ -21,6 +21,7 @@ store_t *store_open(const config_t *cfg)
         return NULL;
     }
     st->cfg = cfg;
+    st->worker_id = worker_id;
     if (cfg->redis_cluster_nodes[0] != '\0') {
         st->transport = &store_cluster_transport;
     } else if (cfg->redis_sentinels[0] != '\0') {
@@ -122,6 +123,26 @@ static store_status_t script_answer(store_t *st, script_id_t id,
 }
 
 /*
+ * The scripts that may be sent again when their reply was lost (the
+ * connection broke after the command left, so it may have run): a second
+ * run answers what the first would have. The reads; acquire (a live lock
+ * with the request's own lockId is its own), release (the tombstone with
+ * the request's own token), book (the appointment under the request's
+ * own id), holder (a reserve finds its own lockId; add and remove are the
+ * same twice) and cancel (twice answers the same). Not refresh, whose
+ * second run may find the lock at its maximum hold, nor force_release,
+ * whose second run finds no lock: a lost reply is a 503 for them.
+ */
+static const bool resend_safe[SCRIPT_COUNT] = {
+    [SCRIPT_HEALTH] = true, [SCRIPT_ACQUIRE] = true, [SCRIPT_VERIFY] = true,
+    [SCRIPT_REFRESH] = false, [SCRIPT_RELEASE] = true,
+    [SCRIPT_FORCE_RELEASE] = false, [SCRIPT_LOCK_GET] = true,
+    [SCRIPT_STATUS] = true, [SCRIPT_BOOK] = true, [SCRIPT_CANCEL] = true,
+    [SCRIPT_METRICS] = true, [SCRIPT_READ_KEYS] = true,
+    [SCRIPT_HOLDER] = true,
+};
+
+/*
  * Runs the script whose EVALSHA/EVAL arguments argv[2...] holds, on the
  * server of key (NULL key: on node), and reads its answer.
  */
@@ -135,15 +156,18 @@ static store_status_t run_script(store_t *st, script_id_t id, int argc,
 
     argv[0] = by_sha ? "EVALSHA" : "EVAL";
     argv[1] = by_sha ? st->sha[id] : script_source[id];
-    redisReply *r = t->command(st, key, node, argc, argv, &st->wrote);
+    redisReply *r = t->command(st, key, node, argc, argv, resend_safe[id],
+                               &st->wrote);
     if (r != NULL && r->type == REDIS_REPLY_ERROR
         && strncmp(r->str, "NOSCRIPT", 8) == 0)
     {
-        /* Redis restarted or SCRIPT FLUSH: EVAL caches it again. */
+        /* Redis restarted or SCRIPT FLUSH: EVAL caches it again. NOSCRIPT
+         * ran nothing, so this is no retry. */
         freeReplyObject(r);
         argv[0] = "EVAL";
         argv[1] = script_source[id];
-        r = t->command(st, key, node, argc, argv, &st->wrote);
+        r = t->command(st, key, node, argc, argv, resend_safe[id],
+                       &st->wrote);
     }
     *out = NULL;
     return script_answer(st, id, r, out);
@@ -259,7 +283,8 @@ store_status_t store_get(store_t *st, const char *key, char **value)
 {
     const char *argv[] = { "GET", key };
     redisContext *used;
-    redisReply *r = st->transport->command(st, key, -1, 2, argv, &used);
+    redisReply *r = st->transport->command(st, key, -1, 2, argv, true,
+                                           &used);
     store_status_t status = STORE_OK;
 
     *value = NULL;
@@ -302,7 +327,7 @@ static store_status_t scan_node(store_t *st, int node, const char *pattern,
                                SCAN_COUNT };
         redisContext *used;
         redisReply *r = st->transport->command(st, NULL, node, 6, argv,
-                                               &used);
+                                               true, &used);
 
         if (r == NULL) {
             return STORE_UNAVAILABLE;

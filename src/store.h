@@ -31,9 +31,9 @@ typedef enum store_status_e {
 
 typedef struct store_s store_t;
 
-/* A store for cfg's Redis; NULL when out of memory. Connects when first
- * used. */
-store_t *store_open(const config_t *cfg);
+/* A store for cfg's Redis, for worker worker_id (named in its log lines);
+ * NULL when out of memory. Connects when first used. */
+store_t *store_open(const config_t *cfg, int worker_id);
 
 /* Closes every connection and frees the store. */
 void store_close(store_t *st);

@@ -51,11 +51,15 @@ static void cluster_store_close(store_t *st)
     st->cluster = NULL;
 }
 
-/* This worker's connection to node i, opened when needed. */
+/* This worker's connection to node i, opened when needed (again when the
+ * node closed it while it was idle). */
 static redisContext *node_ctx(store_t *st, int i)
 {
     cluster_node_t *n = &st->cluster->node[i];
 
+    if (n->ctx != NULL && conn_closed_while_idle(n->ctx)) {
+        conn_free(st, &n->ctx);
+    }
     if (n->ctx == NULL) {
         n->ctx = conn_open(st, n->host, n->port, false);
     }
@@ -103,28 +107,6 @@ static bool refresh_map(store_t *st)
     }
     st->timed_out = false;
     return false;
-}
-
-/* Sends argv to node c, after ASKING when asking; the reply or NULL. */
-static redisReply *send_to(redisContext *c, bool asking, int argc,
-                           const char **argv)
-{
-    redisReply *r = NULL;
-
-    if (asking) {
-        redisAppendCommand(c, "ASKING");
-    }
-    redisAppendCommandArgv(c, argc, argv, NULL);
-    if (asking) {
-        if (redisGetReply(c, (void **) &r) != REDIS_OK) {
-            return NULL;
-        }
-        freeReplyObject(r);
-    }
-    if (redisGetReply(c, (void **) &r) != REDIS_OK) {
-        return NULL;
-    }
-    return r;
 }
 
 /* Where one command is going, and what it has met on the way. */
@@ -208,13 +190,14 @@ static bool find_owner(store_t *st, route_state_t *rs)
 /*
  * Sends one command to the primary that serves key's slot, or to node when
  * key is NULL. None of the redirections it follows ran the command, so
- * following them is safe; a broken connection is retried on the slot's
- * owner as the map says after a refresh (the primary may have failed
- * over).
+ * following them is safe, and they are not retries; a broken connection
+ * is retried on the slot's owner as the map says after a refresh (the
+ * primary may have failed over), when the command never left or, with
+ * resend, when its reply was lost.
  */
 static redisReply *cluster_store_command(store_t *st, const char *key,
                                          int node, int argc,
-                                         const char **argv,
+                                         const char **argv, bool resend,
                                          redisContext **used)
 {
     route_state_t rs = {
@@ -227,14 +210,27 @@ static redisReply *cluster_store_command(store_t *st, const char *key,
             return NULL;
         }
         redisContext *c = node_ctx(st, rs.node);
-        redisReply *r = c ? send_to(c, rs.asking, argc, argv) : NULL;
+        bool sent = false;
+        redisReply *r = c ? conn_command(c, rs.asking, argc, argv, &sent)
+                          : NULL;
         if (r == NULL) {
             if (c != NULL) {
                 drop_node(st, rs.node, argv[0]);
             }
-            if (st->timed_out || ++rs.failures > st->cfg->redis_max_retry) {
+            if (st->timed_out) {
                 return NULL;
             }
+            /* It may have run: only a command that recognises its own
+             * earlier run goes out again. */
+            if (sent && !resend) {
+                conn_not_resent(st);
+                return NULL;
+            }
+            if (++rs.failures > st->cfg->redis_max_retry) {
+                return NULL;
+            }
+            conn_log_resend(st, argv[0], sent ? "reply lost" : "not sent",
+                            rs.failures + 1);
             rs.asking = false;
             if (rs.slot >= 0) {
                 refresh_map(st);

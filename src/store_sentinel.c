@@ -26,11 +26,12 @@ static void sentinel_close(store_t *st)
 
 static redisReply *sentinel_command(store_t *st, const char *key, int node,
                                     int argc, const char **argv,
-                                    redisContext **used)
+                                    bool resend, redisContext **used)
 {
     (void) key;
     (void) node;
-    return store_one_server(st, locate_primary, true, argc, argv, used);
+    return store_one_server(st, locate_primary, true, argc, argv, resend,
+                            used);
 }
 
 const store_transport_t store_sentinel_transport = {

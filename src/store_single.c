@@ -7,10 +7,28 @@
 
 #include "store_int.h"
 
+/* True, once logged, when attempt (0: the first) leaves room for one more
+ * after what befell it. */
+static bool another_attempt(store_t *st, const char *cmd, const char *what,
+                            int attempt)
+{
+    if (attempt >= st->cfg->redis_max_retry) {
+        return false;
+    }
+    conn_log_resend(st, cmd, what, attempt + 2);
+    return true;
+}
+
 redisReply *store_one_server(store_t *st, store_locate_fn locate,
                              bool follow_demotion, int argc,
-                             const char **argv, redisContext **used)
+                             const char **argv, bool resend,
+                             redisContext **used)
 {
+    /* The connection kept from the last request may have been closed by
+     * the server since: a new one costs no attempt. */
+    if (st->ctx != NULL && conn_closed_while_idle(st->ctx)) {
+        conn_free(st, &st->ctx);
+    }
     for (int attempt = 0; attempt <= st->cfg->redis_max_retry; attempt++) {
         if (st->ctx == NULL) {
             char host[CONFIG_STR_MAX];
@@ -18,18 +36,24 @@ redisReply *store_one_server(store_t *st, store_locate_fn locate,
 
             st->timed_out = false;
             if (!locate(st, host, sizeof(host), &port)) {
+                if (!another_attempt(st, argv[0], "not sent", attempt)) {
+                    break;
+                }
                 continue;
             }
             st->ctx = conn_open(st, host, port, follow_demotion);
             if (st->ctx == NULL) {
-                if (st->timed_out) {
+                if (st->timed_out
+                    || !another_attempt(st, argv[0], "not sent", attempt))
+                {
                     return NULL;
                 }
                 continue;
             }
         }
 
-        redisReply *r = redisCommandArgv(st->ctx, argc, argv, NULL);
+        bool sent;
+        redisReply *r = conn_command(st->ctx, false, argc, argv, &sent);
         /* READONLY: the server was demoted since we connected (a
          * failover). Nothing was written, so the command may go to
          * whichever server is the primary now. */
@@ -40,6 +64,9 @@ redisReply *store_one_server(store_t *st, store_locate_fn locate,
             freeReplyObject(r);
             conn_free(st, &st->ctx);
             st->timed_out = false;
+            if (!another_attempt(st, argv[0], "refused", attempt)) {
+                break;
+            }
             continue;
         }
         if (r != NULL) {
@@ -49,6 +76,17 @@ redisReply *store_one_server(store_t *st, store_locate_fn locate,
         conn_drop(st, &st->ctx, argv[0]);
         if (st->timed_out) {
             return NULL;
+        }
+        /* It may have run: only a command that recognises its own earlier
+         * run goes out again. */
+        if (sent && !resend) {
+            conn_not_resent(st);
+            return NULL;
+        }
+        if (!another_attempt(st, argv[0], sent ? "reply lost" : "not sent",
+                             attempt))
+        {
+            break;
         }
     }
     return NULL;
@@ -74,12 +112,13 @@ static void single_close(store_t *st)
 }
 
 static redisReply *single_command(store_t *st, const char *key, int node,
-                                  int argc, const char **argv,
+                                  int argc, const char **argv, bool resend,
                                   redisContext **used)
 {
     (void) key;
     (void) node;
-    return store_one_server(st, locate_configured, false, argc, argv, used);
+    return store_one_server(st, locate_configured, false, argc, argv,
+                            resend, used);
 }
 
 int store_one_node(store_t *st, int *nodes)

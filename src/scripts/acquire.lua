@@ -23,6 +23,14 @@ local s, d = tonumber(ARGV[7]), tonumber(ARGV[8])
 local ttl, max_hold = tonumber(ARGV[9]), tonumber(ARGV[10])
 local now = now_ms()
 
+-- Our own earlier run? The lockId is made before the first attempt and
+-- sent again unchanged when its reply was lost: a live lock with it is
+-- the one that run made, answered again as it was, counted once.
+local mine = read_lock(lock_key)
+if mine and mine.lockId == ARGV[1] and not mine.opaque then
+    return lock_answer(mine, now, redis.call('PEXPIRETIME', lock_key))
+end
+
 if booked_overlap(booked_key, s, d) then
     redis.call('HINCRBY', stats_key, 'locksFailed', 1)
     return fail('slot_booked')

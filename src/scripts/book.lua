@@ -44,11 +44,25 @@ local function same_booking(stored, retry)
     return true
 end
 
+-- Our own earlier run? The appointment id is made before the first
+-- attempt and sent again unchanged when its reply was lost: a booking
+-- stored under it was made by that run, and is answered as created.
+if lock_id == '' then
+    local mine = redis.call('GET', appt_key)
+    if mine then
+        -- A write, so that a WAIT after this script covers the booking.
+        redis.call('SET', apptid_key, appt_key)
+        return '{"ok":true,"created":true,"holderId":false,"appointment":'
+               .. mine .. '}'
+    end
+end
+
 local lock
 if lock_id ~= '' then
     -- A retry of a booking that went through gets the same appointment,
     -- but only when it names the same customer and slot: the lockId alone
-    -- must not hand out someone's name, e-mail and phone.
+    -- must not hand out someone's name, e-mail and phone. It is answered
+    -- as created when the lockId's record names this request's own id.
     local done = redis.call('GET', done_key)
     local stored = done and redis.call('GET', done)
     if stored and not same_booking(cjson.decode(stored),
@@ -59,7 +73,8 @@ if lock_id ~= '' then
         -- Renewing the record is a write: a WAIT after this script then
         -- covers the booking too, however long ago it was made.
         redis.call('EXPIRE', done_key, tonumber(ARGV[7]))
-        return '{"ok":true,"created":false,"appointment":' .. stored .. '}'
+        return '{"ok":true,"created":' .. tostring(done == appt_key)
+               .. ',"holderId":false,"appointment":' .. stored .. '}'
     end
     local key
     lock, key = lock_by_id(lock_key, lockid, lock_id)

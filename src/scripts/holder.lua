@@ -11,6 +11,11 @@ local now = now_ms()
 local key, op, lock_id = KEYS[1], ARGV[1], ARGV[2]
 redis.call('ZREMRANGEBYSCORE', key, '-inf', now)
 if op == 'reserve' then
+    -- Our own earlier run? The lockId is made before the first attempt and
+    -- sent again unchanged when its reply was lost: its place is taken.
+    if redis.call('ZSCORE', key, lock_id) then
+        return cjson.encode({ ok = true, reserved = true })
+    end
     if redis.call('ZCARD', key) >= tonumber(ARGV[4]) then
         return cjson.encode({ ok = true, reserved = false })
     end

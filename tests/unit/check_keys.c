@@ -38,6 +38,10 @@ START_TEST(keys_follow_the_guide_layout)
                      "booking_lockid:0e0e0e0e-0000-4000-8000-000000000000");
     keys_done(&s, "x", buf, sizeof(buf));
     ck_assert_str_eq(buf, "booking_done:{tenant123|beautician42}:x");
+    keys_released(&s, "x", buf, sizeof(buf));
+    ck_assert_str_eq(buf, "booking_released:{tenant123|beautician42}:x");
+    keys_released(NULL, "x", buf, sizeof(buf));
+    ck_assert_str_eq(buf, "booking_released:x");
 }
 END_TEST
 
