@@ -34,7 +34,7 @@ static json_t *appointment_view(json_t *stored)
     static const char *const fields[] = {
         "id", "tenantId", "specialistId", "serviceId", "date", "startTime",
         "endTime", "duration", "customerName", "customerEmail",
-        "customerPhone", "price", "status"
+        "customerPhone", "price", "status", "fence"
     };
     json_t *view = json_object();
 
@@ -60,12 +60,16 @@ static void answer_appointment(json_t *answer, int status,
     }
 }
 
-/* Only an admin may book without holding the slot first. */
+/* Only an admin may book without holding the slot first, or book late
+ * (ifStillFree) once the hold is gone: customers cannot skip holds. */
 static bool may_book(worker_t *w, const http_request_t *req,
                      const booking_request_t *in, http_response_t *res)
 {
-    if (in->with_lock) {
+    if (in->with_lock && !in->if_still_free) {
         return true;
+    }
+    if (in->if_still_free) {
+        return reply_admin(w, req, res);
     }
     if (req->authorization == NULL) {
         http_error(res, 400, "lock_required",
@@ -100,6 +104,7 @@ void appointment_create(worker_t *w, const http_request_t *req,
             json_t *appt = json_object_get(answer, "appointment");
 
             answer_appointment(answer, created ? 201 : 200, res);
+            reply_copy(res->json, answer, "lateBooking");
             /* What a checkout reads first: the id, at the top. */
             json_object_set(res->json, "appointmentId",
                             json_object_get(appt, "id"));

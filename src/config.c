@@ -143,6 +143,8 @@ bool config_load(config_t *cfg, config_lookup_fn lookup, char *err,
                      &cfg->lock_max_per_holder, err, err_len)
         || !read_int(lookup, "LOCK_MAX_PER_ADDRESS", 20, 0, 100000,
                      &cfg->lock_max_per_address, err, err_len)
+        || !read_long(lookup, "PAYMENT_HOLD", 600000, 1000, 86400000,
+                      &cfg->payment_hold_ms, err, err_len)
         || !read_str(lookup, "ADMIN_TOKEN", "", cfg->admin_token, err,
                      err_len))
     {

@@ -34,6 +34,7 @@ typedef struct config_s {
     long lock_max_hold_ms;
     int lock_max_per_holder;
     int lock_max_per_address;           /* 0: no cap per address */
+    long payment_hold_ms;               /* a hold's life from checkout */
 
     char admin_token[CONFIG_STR_MAX];   /* "" when admin routes are off */
 } config_t;

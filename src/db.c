@@ -152,7 +152,7 @@ db_status_t db_acquire(db_t *db, const lock_request_t *in, json_t **out)
 
     const char *script_keys[] = {
         keys.lock, keys.lock_index, keys.booked, layout->stats_key(&keys),
-        layout->live_key(&keys), lockid_key
+        layout->live_key(&keys), keys.settings, keys.fence, lockid_key
     };
     const char *args[] = {
         lock_id, in->holder, slot->tenant, slot->resource, slot->date,
@@ -164,7 +164,7 @@ db_status_t db_acquire(db_t *db, const lock_request_t *in, json_t **out)
         cfg->lock_max_per_address > 0 ? in->client : "",
         places.client.held, db_num(max_per_client, cfg->lock_max_per_address)
     };
-    int nkeys = store_one_slot(db->store, keys.lock, lockid_key) ? 6 : 5;
+    int nkeys = store_one_slot(db->store, keys.lock, lockid_key) ? 8 : 7;
     st = db_script(db, SCRIPT_ACQUIRE, nkeys, script_keys, 16, args, out);
 
     const char *got = json_string_value(json_object_get(*out, "lockId"));
@@ -315,6 +315,21 @@ db_status_t db_refresh(db_t *db, const lock_request_t *in, json_t **out)
     char *expected = expected_fields(in);
     const char *args[] = { db_num(ttl_ms, in->ttl_ms), expected };
     db_status_t st = lock_script(db, in, SCRIPT_REFRESH, 2, args, out);
+
+    free(expected);
+    if (st == DB_OK && json_object_get(*out, "err") == NULL) {
+        db->layout->follow(db, *out, "add", in->lock_id);
+    }
+    return st;
+}
+
+db_status_t db_checkout(db_t *db, const lock_request_t *in, json_t **out)
+{
+    char hold_ms[DB_NUM_MAX];
+    char *expected = expected_fields(in);
+    const char *args[] = { db_num(hold_ms, db->cfg->payment_hold_ms),
+                           expected };
+    db_status_t st = lock_script(db, in, SCRIPT_CHECKOUT, 2, args, out);
 
     free(expected);
     if (st == DB_OK && json_object_get(*out, "err") == NULL) {

@@ -69,6 +69,16 @@ db_status_t db_refresh(db_t *db, const lock_request_t *in, json_t **out);
 db_status_t db_release(db_t *db, const lock_request_t *in, json_t **out);
 db_status_t db_get(db_t *db, const lock_request_t *in, json_t **out);
 
+/* The payment phase of a hold: {lockId, expiresIn, expiresAt,
+ * serverTime}; once (checkout_started afterwards). */
+db_status_t db_checkout(db_t *db, const lock_request_t *in, json_t **out);
+
+/* A resource's settings: {capacity, bufferBefore, bufferAfter}, the
+ * defaults when none were stored. Put stores them and answers the same. */
+db_status_t db_resource_get(db_t *db, const slot_t *resource, json_t **out);
+db_status_t db_resource_put(db_t *db, const resource_request_t *in,
+                            json_t **out);
+
 /* One day of a resource: {locked: [...], booked: [...]}, both arrays. */
 db_status_t db_status(db_t *db, const slot_t *day, json_t **out);
 

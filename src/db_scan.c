@@ -144,8 +144,10 @@ static bool collect_lock(const char *key, json_t *lock, json_int_t pttl,
     if (pttl > 0) {
         json_t *holder = json_object_get(lock, "holderId");
 
+        json_t *state = json_object_get(lock, "state");
+
         json_array_append_new(locks, json_pack(
-            "{s:s, s:O, s:O, s:O, s:O, s:O, s:O, s:I, s:I}",
+            "{s:s, s:O, s:O, s:O, s:O, s:O, s:O, s:I, s:I, s:O, s:O}",
             "key", key,
             "lockId", json_object_get(lock, "lockId"),
             "resourceId", json_object_get(lock, "resourceId"),
@@ -154,7 +156,10 @@ static bool collect_lock(const char *key, json_t *lock, json_int_t pttl,
             "duration", json_object_get(lock, "duration"),
             "holderId", holder ? holder : json_null(),
             "remainingTTL", pttl,
-            "expiresAt", now + pttl));
+            "expiresAt", now + pttl,
+            "state", json_is_string(state) ? state : json_string("held"),
+            "fence", json_integer(json_integer_value(
+                json_object_get(lock, "fence")))));
     }
     return true;
 }

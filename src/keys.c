@@ -23,6 +23,10 @@ void keys_of_slot(const slot_t *slot, keys_t *keys)
              slot->tenant, slot->resource);
     snprintf(keys->live, sizeof(keys->live), "booking_live:{%s|%s}",
              slot->tenant, slot->resource);
+    snprintf(keys->settings, sizeof(keys->settings),
+             "booking_resource:{%s|%s}", slot->tenant, slot->resource);
+    snprintf(keys->fence, sizeof(keys->fence), "booking_fence:{%s|%s}",
+             slot->tenant, slot->resource);
 }
 
 /*

@@ -40,6 +40,8 @@ typedef struct keys_s {
      * uses instead of KEYS_SHARED_STATS and KEYS_SHARED_LIVE. */
     char stats[KEYS_MAX];       /* booking_stats:{t|r} (hash) */
     char live[KEYS_MAX];        /* booking_live:{t|r} (zset) */
+    char settings[KEYS_MAX];    /* booking_resource:{t|r} (hash) */
+    char fence[KEYS_MAX];       /* booking_fence:{t|r} (counter) */
 } keys_t;
 
 /* Fills keys for the slot's tenant, resource, date and start time. */

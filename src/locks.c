@@ -45,6 +45,7 @@ static json_t *lock_body(worker_t *w, json_t *answer, http_response_t *res)
     reply_copy(body, answer, "expiresIn");
     reply_copy(body, answer, "expiresAt");
     reply_copy(body, answer, "serverTime");
+    reply_copy(body, answer, "fence");
     json_object_set_new(body, "refreshInterval",
                         json_integer(w->cfg->lock_refresh_interval_ms));
     return body;
@@ -114,6 +115,7 @@ void lock_verify(worker_t *w, const http_request_t *req,
         json_t *ok = http_ok(res, 200);
         json_object_set_new(ok, "valid", json_true());
         reply_copy(ok, answer, "remainingTTL");
+        reply_copy(ok, answer, "fence");
     }
     json_decref(answer);
 }
@@ -130,7 +132,9 @@ void lock_refresh(worker_t *w, const http_request_t *req,
         return;
     }
     const char *reason = json_string_value(json_object_get(answer, "err"));
-    int status = reason && strcmp(reason, "max_hold_reached") == 0 ? 409 : 404;
+    int status = reason && (strcmp(reason, "max_hold_reached") == 0
+                            || strcmp(reason, "checkout_started") == 0)
+                 ? 409 : 404;
     json_t *err = reply_refused(answer, status, res);
     if (err != NULL) {
         json_object_set_new(err, "refreshed", json_false());
@@ -156,12 +160,42 @@ void lock_release(worker_t *w, const http_request_t *req,
     json_decref(answer);
 }
 
+void lock_checkout(worker_t *w, const http_request_t *req,
+                   const route_match_t *match, http_response_t *res)
+{
+    lock_request_t in;
+    json_t *answer;
+
+    if (!lock_input(w, req, match, res, &in)
+        || !reply_db(w, db_checkout(&w->db, &in, &answer), res))
+    {
+        return;
+    }
+    const char *reason = json_string_value(json_object_get(answer, "err"));
+    int status = reason && strcmp(reason, "checkout_started") == 0 ? 409
+                                                                   : 404;
+    json_t *err = reply_refused(answer, status, res);
+    if (err != NULL) {
+        json_object_set_new(err, "checkout", json_false());
+    } else {
+        json_t *ok = http_ok(res, 200);
+
+        json_object_set_new(ok, "checkout", json_true());
+        reply_copy(ok, answer, "lockId");
+        reply_copy(ok, answer, "expiresIn");
+        reply_copy(ok, answer, "expiresAt");
+        reply_copy(ok, answer, "serverTime");
+    }
+    json_decref(answer);
+}
+
 void lock_get(worker_t *w, const http_request_t *req,
               const route_match_t *match, http_response_t *res)
 {
     static const char *const fields[] = {
         "lockId", "tenantId", "resourceId", "date", "startTime",
-        "duration", "expiresIn", "expiresAt", "serverTime"
+        "duration", "expiresIn", "expiresAt", "serverTime", "state",
+        "fence"
     };
     lock_request_t in;
     json_t *answer;

@@ -19,6 +19,9 @@ void lock_refresh(worker_t *w, const http_request_t *req,
 /* POST /api/locks/release (lockId in the body) and DELETE /api/locks/{id}. */
 void lock_release(worker_t *w, const http_request_t *req,
                   const route_match_t *match, http_response_t *res);
+/* POST /api/locks/checkout: the payment phase of a hold. */
+void lock_checkout(worker_t *w, const http_request_t *req,
+                   const route_match_t *match, http_response_t *res);
 void lock_get(worker_t *w, const http_request_t *req,
               const route_match_t *match, http_response_t *res);
 void lock_status(worker_t *w, const http_request_t *req,

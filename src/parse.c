@@ -75,6 +75,7 @@ bool parse_lock(route_t route, const config_t *cfg, json_t *body,
         read_ttl(cfg, body, req, errors);
         break;
     case ROUTE_RELEASE:
+    case ROUTE_CHECKOUT:
         read_lock_ref(body, NULL, 0, req, errors);
         break;
     default:
@@ -185,6 +186,21 @@ bool parse_appointments(const char *query, list_request_t *req,
     return json_array_size(errors) == before;
 }
 
+bool parse_resource_get(const char *query, resource_request_t *req,
+                        json_t *errors)
+{
+    size_t before = json_array_size(errors);
+    json_t *q = validate_query(query, errors);
+    unsigned present;
+
+    memset(req, 0, sizeof(*req));
+    validate_slot(q, "resourceId",
+                  VALIDATE_NEED_TENANT | VALIDATE_NEED_RESOURCE, true,
+                  &req->slot, &present, errors);
+    json_decref(q);
+    return json_array_size(errors) == before;
+}
+
 bool parse_metrics(const char *query, const char *accept, bool *prometheus,
                    json_t *errors)
 {
@@ -208,6 +224,29 @@ bool parse_metrics(const char *query, const char *accept, bool *prometheus,
 /* ---------------------------------------------------------------------
  * Body routes
  * ------------------------------------------------------------------- */
+
+bool parse_resource_put(json_t *body, resource_request_t *req,
+                        json_t *errors)
+{
+    size_t before = json_array_size(errors);
+    unsigned present;
+
+    memset(req, 0, sizeof(*req));
+    req->capacity = 1;
+    validate_slot(body, "resourceId",
+                  VALIDATE_NEED_TENANT | VALIDATE_NEED_RESOURCE, false,
+                  &req->slot, &present, errors);
+    validate_int_field(body, "capacity", 1, PARSE_CAPACITY_MAX, false, false,
+                       "must be a whole number from 1 to 1000",
+                       &req->capacity, errors);
+    validate_int_field(body, "bufferBefore", 0, PARSE_BUFFER_MAX_MIN, false,
+                       false, "must be a whole number of minutes from 0 to "
+                       "240", &req->buffer_before_min, errors);
+    validate_int_field(body, "bufferAfter", 0, PARSE_BUFFER_MAX_MIN, false,
+                       false, "must be a whole number of minutes from 0 to "
+                       "240", &req->buffer_after_min, errors);
+    return json_array_size(errors) == before;
+}
 
 bool parse_force_release(json_t *body, slot_t *slot, json_t *errors)
 {
@@ -317,6 +356,11 @@ bool parse_booking(json_t *body, booking_request_t *req, json_t *errors)
 
     memset(req, 0, sizeof(*req));
     req->with_lock = validate_lock_id(body, false, req->lock_id, errors) == 1;
+    json_t *late = json_object_get(body, "ifStillFree");
+    if (late != NULL && !json_is_boolean(late) && !json_is_null(late)) {
+        validate_error(errors, "ifStillFree", "must be true or false");
+    }
+    req->if_still_free = json_is_true(late);
     validate_slot(body, "specialistId",
                   VALIDATE_NEED_SLOT | VALIDATE_NEED_DURATION, false,
                   &req->slot, &req->present, errors);

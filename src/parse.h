@@ -22,8 +22,8 @@
 /* Longest client address kept: an IPv6 address in text. */
 #define PARSE_ADDR_MAX 45
 
-/* A lock route's input: acquire, verify, refresh, release, GET and DELETE
- * /api/locks/{lockId}. */
+/* A lock route's input: acquire, verify, refresh, release, checkout, GET
+ * and DELETE /api/locks/{lockId}. */
 typedef struct lock_request_s {
     char lock_id[VALIDATE_UUID_LEN + 1];    /* "" for acquire */
     slot_t slot;
@@ -48,6 +48,27 @@ bool parse_lock(route_t route, const config_t *cfg, json_t *body,
  * "" (no cap) when there is none or it is not an IP address.
  */
 void parse_client(const char *addr, lock_request_t *req);
+
+/* A resource's settings (PUT /api/resources; GET takes tenantId and
+ * resourceId only). */
+typedef struct resource_request_s {
+    slot_t slot;                /* tenant and resource */
+    long capacity;              /* 1-1000 */
+    long buffer_before_min;     /* 0-240 */
+    long buffer_after_min;      /* 0-240 */
+} resource_request_t;
+
+#define PARSE_CAPACITY_MAX 1000
+#define PARSE_BUFFER_MAX_MIN 240
+
+/* PUT /api/resources: tenantId, resourceId, and the settings; a setting
+ * left out takes its default (capacity 1, buffers 0). */
+bool parse_resource_put(json_t *body, resource_request_t *req,
+                        json_t *errors);
+
+/* GET /api/resources?tenantId=&resourceId= */
+bool parse_resource_get(const char *query, resource_request_t *req,
+                        json_t *errors);
 
 /* GET /api/locks/status?tenantId=&resourceId=&date= */
 bool parse_status(const char *query, slot_t *slot, json_t *errors);
@@ -83,6 +104,8 @@ bool parse_force_release(json_t *body, slot_t *slot, json_t *errors);
 typedef struct booking_request_s {
     char lock_id[VALIDATE_UUID_LEN + 1];    /* "" when none was sent */
     bool with_lock;                         /* a lockId was sent */
+    bool if_still_free;                     /* ifStillFree: book even when
+                                               the hold is gone, if free */
     slot_t slot;
     unsigned present;                       /* VALIDATE_NEED_* bits */
     json_t *service, *end_time, *price;

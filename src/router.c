@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "admin.h"
+#include "resources.h"
 #include "appointments.h"
 #include "http.h"
 #include "locks.h"
@@ -36,6 +37,9 @@ static const handler_fn handlers[ROUTE_COUNT] = {
     [ROUTE_APPT_LIST] = appointment_list,
     [ROUTE_APPT_GET] = appointment_get,
     [ROUTE_APPT_CANCEL] = appointment_cancel,
+    [ROUTE_CHECKOUT] = lock_checkout,
+    [ROUTE_RESOURCE_GET] = resource_get,
+    [ROUTE_RESOURCE_PUT] = resource_put,
 };
 
 typedef struct route_entry_s {
@@ -51,6 +55,7 @@ static const route_entry_t fixed_routes[] = {
     { "/api/locks/verify", "POST", ROUTE_VERIFY, "POST" },
     { "/api/locks/refresh", "POST", ROUTE_REFRESH, "POST" },
     { "/api/locks/release", "POST", ROUTE_RELEASE, "POST" },
+    { "/api/locks/checkout", "POST", ROUTE_CHECKOUT, "POST" },
     { "/api/locks/status", "GET", ROUTE_STATUS, "GET" },
     { "/api/locks/metrics", "GET", ROUTE_METRICS, "GET" },
     { "/api/locks/admin/active", "GET", ROUTE_ADMIN_ACTIVE, "GET" },
@@ -58,6 +63,8 @@ static const route_entry_t fixed_routes[] = {
       "POST" },
     { "/api/appointments", "GET", ROUTE_APPT_LIST, "GET, POST" },
     { "/api/appointments", "POST", ROUTE_APPT_CREATE, "GET, POST" },
+    { "/api/resources", "GET", ROUTE_RESOURCE_GET, "GET, PUT" },
+    { "/api/resources", "PUT", ROUTE_RESOURCE_PUT, "GET, PUT" },
 };
 
 static const char *const route_names[ROUTE_COUNT] = {
@@ -77,6 +84,9 @@ static const char *const route_names[ROUTE_COUNT] = {
     [ROUTE_APPT_LIST] = "appointment_list",
     [ROUTE_APPT_GET] = "appointment_get",
     [ROUTE_APPT_CANCEL] = "appointment_cancel",
+    [ROUTE_CHECKOUT] = "checkout",
+    [ROUTE_RESOURCE_GET] = "resource_get",
+    [ROUTE_RESOURCE_PUT] = "resource_put",
 };
 
 const char *router_name(route_t route)

@@ -24,6 +24,9 @@ typedef enum route_e {
     ROUTE_APPT_LIST,
     ROUTE_APPT_GET,
     ROUTE_APPT_CANCEL,
+    ROUTE_CHECKOUT,
+    ROUTE_RESOURCE_GET,
+    ROUTE_RESOURCE_PUT,
     ROUTE_COUNT
 } route_t;
 

@@ -19,6 +19,8 @@ typedef enum script_id_e {
     SCRIPT_METRICS,
     SCRIPT_READ_KEYS,
     SCRIPT_HOLDER,
+    SCRIPT_CHECKOUT,
+    SCRIPT_RESOURCE,
     SCRIPT_COUNT
 } script_id_t;
 

@@ -5,9 +5,10 @@
 -- ZREM goes on to store a new lock past maxmemory. allow-cross-slot-keys
 -- keeps what scripts without the line may do.
 -- acquire: hold [start, start+duration) for one tenant, resource and date.
--- KEYS: lock, day lock index, day bookings, stats, live-lock set, lockId
---       index of the new lock (in Redis Cluster, when the app could put it
---       on this slot: always, in practice).
+-- KEYS: lock, day lock index, day bookings, stats, live-lock set, the
+--       resource's settings, its fence counter, and the lockId index of the
+--       new lock (in Redis Cluster, when the app could put it on this slot:
+--       always, in practice).
 -- ARGV: lockId, holderId ('' for none), tenantId, resourceId, date,
 --       startTime, start minute, duration, ttl ms, max hold ms,
 --       max locks per holder, lock key prefix of the day, and in Redis
@@ -16,8 +17,8 @@
 --       then the client's address ('' when it is exempt), the address's
 --       live locks as the caller counted them (as for the holder) and the
 --       cap per address.
-local lock_key, index_key, booked_key, stats_key, live_key, lockid =
-    KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
+local lock_key, index_key, booked_key, stats_key, live_key, fence_key, lockid =
+    KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[7], KEYS[8]
 local holder = ARGV[2]
 local s, d = tonumber(ARGV[7]), tonumber(ARGV[8])
 local ttl, max_hold = tonumber(ARGV[9]), tonumber(ARGV[10])
@@ -46,7 +47,11 @@ if held then
     local lock = held.lock
     if holder ~= '' and lock.holderId == holder and held.key == lock_key
        and lock.duration == d then
-        -- The same holder again: a refresh, capped by the first acquire.
+        -- The same holder again: a refresh, capped by the first acquire;
+        -- in the payment phase it changes nothing.
+        if lock.state == 'checkout' then
+            return lock_answer(lock, now, redis.call('PEXPIRETIME', lock_key))
+        end
         local expires_at = math.min(now + ttl, lock.maxUntil)
         set_lock_expiry(lock, lock_key, lockid and lockid_key(lock.lockId),
                         live_key, stats_key, expires_at)
@@ -91,6 +96,10 @@ local expired = redis.call('ZREMRANGEBYSCORE', live_key, '-inf', now)
 if expired > 0 then
     redis.call('HINCRBY', stats_key, 'locksExpired', expired)
 end
+
+-- The fencing token: strictly increasing over every hold ever made on
+-- this resource, so that a writer holding an older one can be refused.
+lock.fence = redis.call('INCR', fence_key)
 
 -- Absolute expiry times, so that the key dies exactly at the expiresAt the
 -- client is told, on the same clock as maxUntil.

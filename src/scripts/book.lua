@@ -13,7 +13,9 @@
 --       slot).
 -- ARGV: lockId ('' for an admin booking without a lock), appointment JSON,
 --       start minute, duration, lock key prefix of the day, expected lock
---       fields as JSON, seconds to remember the lockId's booking.
+--       fields as JSON, seconds to remember the lockId's booking, '1' for a
+--       late booking (ifStillFree: the hold may be gone; then the interval
+--       is booked when nothing overlaps it), else ''.
 local lock_key, index_key, booked_key, stats_key, live_key, done_key,
       appt_key, apptid_key, lockid =
     KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8],
@@ -57,7 +59,7 @@ if lock_id == '' then
     end
 end
 
-local lock
+local lock, late
 if lock_id ~= '' then
     -- A retry of a booking that went through gets the same appointment,
     -- but only when it names the same customer and slot: the lockId alone
@@ -78,14 +80,21 @@ if lock_id ~= '' then
     end
     local key
     lock, key = lock_by_id(lock_key, lockid, lock_id)
-    if not lock or lock.opaque then
+    if (not lock or lock.opaque) and ARGV[8] == '1' then
+        -- The hold is gone, but the site's server books late when the
+        -- interval is still free (its payment went through).
+        lock, late = nil, true
+    elseif not lock or lock.opaque then
         return reject('lock_expired')
-    end
-    if key ~= lock_key or not lock_matches(lock, ARGV[6]) then
+    elseif key ~= lock_key or not lock_matches(lock, ARGV[6]) then
         return reject('lock_mismatch')
     end
     if booked_overlap(booked_key, s, d) then
         return reject('slot_booked')
+    end
+    local held = late and lock_overlap(index_key, ARGV[5], s, d)
+    if held then
+        return reject('slot_locked', { remainingTTL = held.pttl })
     end
 else
     if booked_overlap(booked_key, s, d) then
@@ -103,17 +112,22 @@ local appt = cjson.decode(ARGV[2])
 -- added as text: decoding and encoding it again would round its numbers
 -- (cjson keeps 14 significant digits; a price keeps 15).
 local raw = string.sub(ARGV[2], 1, -2)
-            .. ',"status":"confirmed","createdAt":' .. now .. '}'
+            .. ',"status":"confirmed","createdAt":' .. now
+            .. (lock and lock.fence and (',"fence":' .. lock.fence) or '')
+            .. '}'
 redis.call('SET', appt_key, raw)
 redis.call('SET', apptid_key, appt_key)
 redis.call('ZADD', booked_key, s, s .. '/' .. d .. '/' .. appt.id)
-if lock then
+if lock or late then
     redis.call('SET', done_key, appt_key, 'EX', tonumber(ARGV[7]))
+end
+if lock then
     remove_lock(lock, lock_key, lockid, live_key, stats_key, now)
 end
 redis.call('HINCRBY', stats_key, 'bookingsCreated', 1)
 -- holderId: the caller drops the lock from the holder index in a cluster.
-return '{"ok":true,"created":true,"holderId":'
+return '{"ok":true,"created":true,"lateBooking":' .. tostring(late == true)
+       .. ',"holderId":'
        .. cjson.encode(lock and lock.holderId or false)
        .. ',"clientAddr":' .. cjson.encode(lock and lock.clientAddr or false)
        .. ',"appointment":' .. raw .. '}'

@@ -197,12 +197,14 @@ local function remove_lock(lock, key, lockid_key, live_key, stats_key, now)
     end
 end
 
--- The answer of acquire and refresh. tenantId and holderId are for the
--- caller's holder sets in Redis Cluster.
+-- The answer of acquire, refresh and checkout. tenantId, holderId and
+-- clientAddr are for the caller's holder and address sets in Redis
+-- Cluster.
 local function lock_answer(lock, now, expires_at)
     return cjson.encode({ ok = true, lockId = lock.lockId,
                           expiresIn = expires_at - now,
                           expiresAt = expires_at, serverTime = now,
+                          fence = lock.fence,
                           tenantId = lock.tenantId, holderId = lock.holderId,
                           clientAddr = lock.clientAddr })
 end
@@ -213,6 +215,24 @@ local function removed_answer(lock)
     return cjson.encode({ ok = true, lockId = lock.lockId,
                           tenantId = lock.tenantId, holderId = lock.holderId,
                           clientAddr = lock.clientAddr })
+end
+
+-- A resource's settings (booking_resource:{t|r}), the defaults for what is
+-- not stored or not a number in range (a hand edit): capacity 1 to 1000,
+-- buffers 0 to 240 minutes.
+local function resource_settings(key)
+    local function setting(raw, default, low, high)
+        local n = tonumber(raw)
+        if not n or n ~= math.floor(n) or n < low or n > high then
+            return default
+        end
+        return n
+    end
+    local raw = redis.call('HMGET', key, 'capacity', 'bufferBefore',
+                           'bufferAfter')
+    return { capacity = setting(raw[1], 1, 1, 1000),
+             before = setting(raw[2], 0, 0, 240),
+             after = setting(raw[3], 0, 0, 240) }
 end
 
 local function fail(reason, extra)

@@ -12,4 +12,5 @@ return cjson.encode({ ok = true, lockId = lock.lockId,
                       tenantId = lock.tenantId, resourceId = lock.resourceId,
                       date = lock.date, startTime = lock.startTime,
                       duration = lock.duration, expiresIn = pttl,
-                      expiresAt = now + pttl, serverTime = now })
+                      expiresAt = now + pttl, serverTime = now,
+                      state = lock.state or 'held', fence = lock.fence })

@@ -7,6 +7,9 @@ local lock, key = lock_by_id(KEYS[1], KEYS[4], lock_id)
 if not lock or lock.opaque or not lock_matches(lock, ARGV[3]) then
     return fail('lock_not_found')
 end
+if lock.state == 'checkout' then
+    return fail('checkout_started')
+end
 local now = now_ms()
 -- The key's own absolute expiry: exact, whatever the time spent in between.
 if redis.call('PEXPIRETIME', key) >= lock.maxUntil then

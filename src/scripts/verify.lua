@@ -9,4 +9,5 @@ end
 if key ~= KEYS[1] or not lock_matches(lock, ARGV[2]) then
     return fail('lock_mismatch')
 end
-return cjson.encode({ ok = true, remainingTTL = redis.call('PTTL', key) })
+return cjson.encode({ ok = true, remainingTTL = redis.call('PTTL', key),
+                      fence = lock.fence })

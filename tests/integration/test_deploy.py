@@ -41,6 +41,9 @@ SETTINGS = {
     "BOOKING_MIN_REPLICAS", "LOCK_TTL", "LOCK_REFRESH_INTERVAL",
     "LOCK_MAX_HOLD", "LOCK_MAX_PER_HOLDER", "ADMIN_TOKEN", "RATE_LIMIT_RPS",
     "RATE_LIMIT_BURST",
+    # The contract's additions.
+    "LOCK_MAX_PER_ADDRESS", "PAYMENT_HOLD", "READ_RATE_LIMIT_RPS",
+    "READ_RATE_LIMIT_BURST",
 }
 
 # A user id no account has, like the one DynamicUser= makes.
@@ -223,6 +226,10 @@ class InstallTest(unittest.TestCase):
             site = f.read()
         self.assertIn("rate=%sr/s;" % values["RATE_LIMIT_RPS"], site)
         self.assertIn("burst=%s " % values["RATE_LIMIT_BURST"], site)
+        self.assertIn("zone=slotlock_read:10m rate=%sr/s;"
+                      % values["READ_RATE_LIMIT_RPS"], site)
+        self.assertIn("zone=slotlock_read burst=%s "
+                      % values["READ_RATE_LIMIT_BURST"], site)
 
         # Every line uncommented as it stands is a valid configuration.
         env = {"PATH": os.environ["PATH"]}
