@@ -356,17 +356,65 @@ static void as_list(json_t *answer, const char *name)
     }
 }
 
+/* The digits of text[0..len) as a number; -1 when one is not a digit. */
+static long long digits(const char *text, int len)
+{
+    long long n = 0;
+
+    for (int i = 0; i < len; i++) {
+        if (text[i] < '0' || text[i] > '9') {
+            return -1;
+        }
+        n = n * 10 + (text[i] - '0');
+    }
+    return n;
+}
+
+/*
+ * The live locks of a day's lock map (see common.lua): a record of 17
+ * characters per start minute, '.' for none, else the duration (4 digits)
+ * and expiresAt (13 digits). Records that ran out are left out.
+ */
+static json_t *locks_of_map(const char *map, size_t len, long long now)
+{
+    json_t *locked = json_array();
+
+    for (size_t at = 0; at + 17 <= len && at / 17 < 1440; at += 17) {
+        long long duration = digits(map + at, 4);
+        long long expires_at = digits(map + at + 4, 13);
+        int start = (int) (at / 17);
+        char hhmm[8];
+
+        if (duration <= 0 || expires_at <= now) {
+            continue;
+        }
+        snprintf(hhmm, sizeof(hhmm), "%02d:%02d", start / 60, start % 60);
+        json_array_append_new(locked, json_pack(
+            "{s:s, s:I, s:I}", "startTime", hhmm,
+            "duration", (json_int_t) duration,
+            "expiresIn", (json_int_t) (expires_at - now)));
+    }
+    return locked;
+}
+
 db_status_t db_status(db_t *db, const slot_t *day, json_t **out)
 {
     keys_t keys;
 
     keys_of_slot(day, &keys);
-    const char *script_keys[] = { keys.lock_index, keys.booked };
+    const char *script_keys[] = { keys.lock_index, keys.booked,
+                                  keys.lock_map };
     const char *args[] = { keys.lock_prefix };
-    db_status_t st = db_script(db, SCRIPT_STATUS, 2, script_keys, 1, args,
+    db_status_t st = db_script(db, SCRIPT_STATUS, 3, script_keys, 1, args,
                                out);
     if (st == DB_OK) {
-        as_list(*out, "locked");
+        json_t *map = json_object_get(*out, "lockMap");
+
+        json_object_set_new(*out, "locked", locks_of_map(
+            json_string_value(map) ? json_string_value(map) : "",
+            json_string_length(map),
+            json_integer_value(json_object_get(*out, "serverTime"))));
+        json_object_del(*out, "lockMap");
         as_list(*out, "booked");
     }
     return st;

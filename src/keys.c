@@ -19,6 +19,9 @@ void keys_of_slot(const slot_t *slot, keys_t *keys)
     snprintf(keys->lock_prefix, sizeof(keys->lock_prefix),
              "booking_lock:{%s|%s}:%s:",
              slot->tenant, slot->resource, slot->date);
+    snprintf(keys->lock_map, sizeof(keys->lock_map),
+             "booking_lockmap:{%s|%s}:%s",
+             slot->tenant, slot->resource, slot->date);
     snprintf(keys->stats, sizeof(keys->stats), KEYS_STATS_PREFIX "{%s|%s}",
              slot->tenant, slot->resource);
     snprintf(keys->live, sizeof(keys->live), "booking_live:{%s|%s}",

@@ -36,6 +36,7 @@ typedef struct keys_s {
     char lock_index[KEYS_MAX];  /* booking_locks:{t|r}:date (zset) */
     char booked[KEYS_MAX];      /* booking_booked:{t|r}:date (zset) */
     char lock_prefix[KEYS_MAX]; /* booking_lock:{t|r}:date: */
+    char lock_map[KEYS_MAX];    /* booking_lockmap:{t|r}:date (string) */
     /* The resource's own counters and live-lock set, which Redis Cluster
      * uses instead of KEYS_SHARED_STATS and KEYS_SHARED_LIVE. */
     char stats[KEYS_MAX];       /* booking_stats:{t|r} (hash) */

@@ -1,0 +1,140 @@
+"""A full day costs Redis what an empty one does.
+
+One specialist's day is filled with 1,440 one-minute holds. A status of
+that day, and an acquire refused on it, must not read every hold: Redis
+counts the commands the scripts run (INFO commandstats, after CONFIG
+RESETSTAT), and those per request must not grow with the holds of the day.
+The time Redis spends per script call is printed as well, and held to a
+loose bound (the machine may be busy): a status of the full day within 5x
+an empty day's, a refused acquire within 3x an acquire on an empty day."""
+
+import os
+import sys
+import unittest
+
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import Stack, concurrently  # noqa: E402
+
+TENANT, FULL, DATE = "fd", "busy", "2025-03-10"
+CALLS = 200
+# Commands of the client (the test) or of the call itself, not of a script.
+NOT_SCRIPT = ("evalsha", "eval", "info", "config", "ping", "script", "hello",
+              "client", "select", "auth", "cluster", "readonly", "asking")
+
+
+def hhmm(m):
+    return "%02d:%02d" % (m // 60, m % 60)
+
+
+def status_path(resource):
+    return ("/api/locks/status?tenantId=%s&resourceId=%s&date=%s"
+            % (TENANT, resource, DATE))
+
+
+class FullDayTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.stack = Stack(env={"LOCK_TTL": 600000, "LOCK_MAX_HOLD": 600000,
+                               "WORKERS": 2})
+        body = {"tenantId": TENANT, "resourceId": FULL, "date": DATE,
+                "duration": 1}
+        calls = [("POST", "/api/locks/acquire", dict(body, startTime=hhmm(m)))
+                 for m in range(1440)]
+        for i in range(0, len(calls), 48):
+            for r in concurrently(cls.stack, calls[i:i + 48]):
+                assert r.status == 200, r.text
+        cls.fresh = 0
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.stack.stop()
+
+    def cost(self, requests, status):
+        """Runs requests (a function of i giving method, path, body) CALLS
+        times; returns (script commands per call, by name; Redis usec per
+        script call)."""
+        self.stack.redis("CONFIG", "RESETSTAT")
+        for i in range(CALLS):
+            r = self.stack.request(*requests(i))
+            self.assertEqual(r.status, status, r.text)
+        stats = {}
+        for line in self.stack.redis("INFO", "commandstats").splitlines():
+            if line.startswith("cmdstat_"):
+                name, _, fields = line[8:].partition(":")
+                values = dict(f.split("=") for f in fields.split(","))
+                stats[name] = (int(values["calls"]), int(values["usec"]))
+        calls = sum(c for n, (c, _) in stats.items()
+                    if n in ("evalsha", "eval"))
+        usec = sum(u for n, (_, u) in stats.items()
+                   if n in ("evalsha", "eval"))
+        self.assertEqual(calls, CALLS)
+        commands = {n: c / CALLS for n, (c, _) in stats.items()
+                    if n not in NOT_SCRIPT and "|" not in n}
+        return commands, usec / CALLS
+
+    def best(self, requests, status, rounds=3):
+        """cost() a few times: the commands of the last round, the least
+        time of all (the machine is shared)."""
+        runs = [self.cost(requests, status) for _ in range(rounds)]
+        return runs[-1][0], min(u for _, u in runs)
+
+    def report(self, what, empty, full):
+        print("\n%s: empty day %.1f usec, %.1f commands (%s); full day "
+              "%.1f usec, %.1f commands (%s)"
+              % (what, empty[1], sum(empty[0].values()), empty[0],
+                 full[1], sum(full[0].values()), full[0]),
+              file=sys.stderr)
+
+    def test_the_day_is_full(self):
+        r = self.stack.request("GET", status_path(FULL))
+        self.assertEqual(r.status, 200, r.text)
+        self.assertEqual(len(r.json["locked"]), 1440)
+        self.assertEqual(r.json["locked"][754],
+                         {"startTime": "12:34", "duration": 1,
+                          "expiresIn": r.json["locked"][754]["expiresIn"]})
+        self.assertTrue(0 < r.json["locked"][754]["expiresIn"] <= 600000)
+
+    def test_status_of_a_full_day_costs_about_what_an_empty_one_does(self):
+        empty = self.best(lambda i: ("GET", status_path("idle")), 200)
+        full = self.best(lambda i: ("GET", status_path(FULL)), 200)
+        self.report("status", empty, full)
+        self.assertLessEqual(sum(full[0].values()),
+                             sum(empty[0].values()) + 1, full[0])
+        self.assertLessEqual(full[1], 5 * empty[1])
+
+    def test_a_refused_acquire_on_a_full_day_reads_only_what_it_overlaps(self):
+        def on_empty_day(i):
+            type(self).fresh += 1
+            return ("POST", "/api/locks/acquire",
+                    {"tenantId": TENANT, "resourceId": "e%d" % self.fresh,
+                     "date": DATE, "startTime": "12:00", "duration": 60})
+
+        def on_full_day(i):
+            m = (i * 37) % 1380
+            return ("POST", "/api/locks/acquire",
+                    {"tenantId": TENANT, "resourceId": FULL, "date": DATE,
+                     "startTime": hhmm(m), "duration": 1 + i % 60})
+
+        empty = self.best(on_empty_day, 200)
+        full = self.best(on_full_day, 409)
+        self.report("acquire (refused on the full day)", empty, full)
+        # However many holds the day has: a bounded number of commands.
+        self.assertLessEqual(sum(full[0].values()), 12, full[0])
+        self.assertLessEqual(full[1], 3 * empty[1])
+
+    def test_a_hold_deleted_by_hand_stops_blocking_at_once(self):
+        key = "booking_lock:{%s|%s}:%s:12:34" % (TENANT, FULL, DATE)
+        self.assertEqual(self.stack.redis("DEL", key), 1)
+        body = {"tenantId": TENANT, "resourceId": FULL, "date": DATE,
+                "startTime": "12:30", "duration": 10}
+        r = self.stack.request("POST", "/api/locks/acquire", body)
+        self.assertEqual(r.status, 409, r.text)
+        # The freed minute alone can be held again, at once.
+        r = self.stack.request("POST", "/api/locks/acquire",
+                               dict(body, startTime="12:34", duration=1))
+        self.assertEqual(r.status, 200, r.text)
+
+
+if __name__ == "__main__":
+    unittest.main()
