@@ -54,8 +54,7 @@ if holder ~= '' then
     local held = tonumber(ARGV[13])
     if SHARED then
         local hkey = holder_key(lock)
-        redis.call('ZREMRANGEBYSCORE', hkey, '-inf', now)
-        held = redis.call('ZCARD', hkey)
+        held = holder_count(hkey, now, tonumber(ARGV[11]))
     end
     if held >= tonumber(ARGV[11]) then
         redis.call('HINCRBY', stats_key, 'locksFailed', 1)

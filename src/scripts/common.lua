@@ -260,6 +260,31 @@ local function lock_matches(lock, expected_json)
     return true
 end
 
+-- How many of a holder's locks are live, counting up to cap: the lockIds
+-- in its set that have not run out and whose lock key still holds them (a
+-- lock DEL'd by hand frees its place). Below the cap nothing is checked.
+local function holder_count(hkey, now, cap)
+    redis.call('ZREMRANGEBYSCORE', hkey, '-inf', now)
+    local n = redis.call('ZCARD', hkey)
+    if n < cap then
+        return n
+    end
+    local live = 0
+    for _, id in ipairs(redis.call('ZRANGE', hkey, 0, -1)) do
+        local key = redis.call('GET', lockid_key(id))
+        local raw = key and redis.call('GET', key)
+        if raw and string.find(raw, id, 1, true) then
+            live = live + 1
+            if live >= cap then
+                break
+            end
+        else
+            redis.call('ZREM', hkey, id)
+        end
+    end
+    return live
+end
+
 local function lock_index_key(lock)
     return 'booking_locks:{' .. lock.tenantId .. '|' .. lock.resourceId
            .. '}:' .. lock.date
