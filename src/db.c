@@ -356,39 +356,53 @@ static void as_list(json_t *answer, const char *name)
     }
 }
 
-/* The digits of text[0..len) as a number; -1 when one is not a digit. */
-static long long digits(const char *text, int len)
-{
-    long long n = 0;
+#define MAP_RECORD 9
 
-    for (int i = 0; i < len; i++) {
-        if (text[i] < '0' || text[i] > '9') {
-            return -1;
+/* A lock map record (common.lua) as a number; false when it is none. */
+static bool map_record(const char *text, unsigned long long *n)
+{
+    static const char digits[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                 "abcdefghijklmnopqrstuvwxyz-_";
+
+    *n = 0;
+    for (int i = 0; i < MAP_RECORD; i++) {
+        const char *d = text[i] != '\0' ? strchr(digits, text[i]) : NULL;
+
+        if (d == NULL) {
+            return false;
         }
-        n = n * 10 + (text[i] - '0');
+        *n = *n * 64 + (unsigned long long) (d - digits);
     }
-    return n;
+    return true;
 }
 
 /*
- * The live locks of a day's lock map (see common.lua): a record of 17
- * characters per start minute, '.' for none, else the duration (4 digits)
- * and expiresAt (13 digits). Records that ran out are left out.
+ * The live locks of a day's 24 lock maps (see common.lua): in the map of
+ * hour h, a record of 9 characters per start minute, '.' for none, else
+ * the duration (2 digits) and expiresAt (7 digits) in base 64. Records
+ * that ran out are left out.
  */
-static json_t *locks_of_map(const char *map, size_t len, long long now)
+static json_t *locks_of_maps(json_t *maps, long long now)
 {
     json_t *locked = json_array();
 
-    for (size_t at = 0; at + 17 <= len && at / 17 < 1440; at += 17) {
-        long long duration = digits(map + at, 4);
-        long long expires_at = digits(map + at + 4, 13);
-        int start = (int) (at / 17);
+    for (int i = 0; i < 24 * 60; i++) {
+        json_t *map = json_array_get(maps, (size_t) (i / 60));
+        size_t at = (size_t) (i % 60) * MAP_RECORD;
+        unsigned long long n;
         char hhmm[8];
+
+        if (json_string_length(map) < at + MAP_RECORD
+            || !map_record(json_string_value(map) + at, &n)) {
+            continue;
+        }
+        long long duration = (long long) (n >> 42);
+        long long expires_at = (long long) (n & ((1ULL << 42) - 1));
 
         if (duration <= 0 || expires_at <= now) {
             continue;
         }
-        snprintf(hhmm, sizeof(hhmm), "%02d:%02d", start / 60, start % 60);
+        snprintf(hhmm, sizeof(hhmm), "%02d:%02d", i / 60, i % 60);
         json_array_append_new(locked, json_pack(
             "{s:s, s:I, s:I}", "startTime", hhmm,
             "duration", (json_int_t) duration,
@@ -401,20 +415,24 @@ db_status_t db_status(db_t *db, const slot_t *day, json_t **out)
 {
     keys_t keys;
 
-    keys_of_slot(day, &keys);
-    const char *script_keys[] = { keys.lock_index, keys.booked,
-                                  keys.lock_map };
-    const char *args[] = { keys.lock_prefix };
-    db_status_t st = db_script(db, SCRIPT_STATUS, 3, script_keys, 1, args,
-                               out);
-    if (st == DB_OK) {
-        json_t *map = json_object_get(*out, "lockMap");
+    char maps[24][KEYS_MAX];
+    const char *script_keys[2 + 24];
 
-        json_object_set_new(*out, "locked", locks_of_map(
-            json_string_value(map) ? json_string_value(map) : "",
-            json_string_length(map),
+    keys_of_slot(day, &keys);
+    script_keys[0] = keys.lock_index;
+    script_keys[1] = keys.booked;
+    for (int h = 0; h < 24; h++) {
+        keys_lock_map(day, h, maps[h], sizeof(maps[h]));
+        script_keys[2 + h] = maps[h];
+    }
+    const char *args[] = { keys.lock_prefix };
+    db_status_t st = db_script(db, SCRIPT_STATUS, 2 + 24, script_keys, 1,
+                               args, out);
+    if (st == DB_OK) {
+        json_object_set_new(*out, "locked", locks_of_maps(
+            json_object_get(*out, "lockMaps"),
             json_integer_value(json_object_get(*out, "serverTime"))));
-        json_object_del(*out, "lockMap");
+        json_object_del(*out, "lockMaps");
         as_list(*out, "booked");
     }
     return st;

@@ -19,9 +19,6 @@ void keys_of_slot(const slot_t *slot, keys_t *keys)
     snprintf(keys->lock_prefix, sizeof(keys->lock_prefix),
              "booking_lock:{%s|%s}:%s:",
              slot->tenant, slot->resource, slot->date);
-    snprintf(keys->lock_map, sizeof(keys->lock_map),
-             "booking_lockmap:{%s|%s}:%s",
-             slot->tenant, slot->resource, slot->date);
     snprintf(keys->stats, sizeof(keys->stats), KEYS_STATS_PREFIX "{%s|%s}",
              slot->tenant, slot->resource);
     snprintf(keys->live, sizeof(keys->live), "booking_live:{%s|%s}",
@@ -96,6 +93,12 @@ bool keys_parse_lock(const char *key, slot_t *slot)
     slot->duration_min = 0;
     return slot_parse_date(slot->date)
            && slot_parse_time(slot->start, false, &slot->start_min);
+}
+
+void keys_lock_map(const slot_t *slot, int hour, char *buf, size_t len)
+{
+    snprintf(buf, len, "booking_lockmap:{%s|%s}:%s:%02d",
+             slot->tenant, slot->resource, slot->date, hour);
 }
 
 void keys_lockid(const char *lock_id, char *buf, size_t len)

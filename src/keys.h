@@ -36,7 +36,6 @@ typedef struct keys_s {
     char lock_index[KEYS_MAX];  /* booking_locks:{t|r}:date (zset) */
     char booked[KEYS_MAX];      /* booking_booked:{t|r}:date (zset) */
     char lock_prefix[KEYS_MAX]; /* booking_lock:{t|r}:date: */
-    char lock_map[KEYS_MAX];    /* booking_lockmap:{t|r}:date (string) */
     /* The resource's own counters and live-lock set, which Redis Cluster
      * uses instead of KEYS_SHARED_STATS and KEYS_SHARED_LIVE. */
     char stats[KEYS_MAX];       /* booking_stats:{t|r} (hash) */
@@ -52,6 +51,12 @@ void keys_of_slot(const slot_t *slot, keys_t *keys);
  * to 0.
  */
 bool keys_parse_lock(const char *key, slot_t *slot);
+
+/*
+ * booking_lockmap:{t|r}:date:HH: the locks of the day that start in hour
+ * HH (0-23), as text for the status route (format in common.lua).
+ */
+void keys_lock_map(const slot_t *slot, int hour, char *buf, size_t len);
 
 /* booking_lockid:<lockId>: the index from a lockId to its lock key. */
 void keys_lockid(const char *lock_id, char *buf, size_t len);

@@ -27,10 +27,11 @@
 -- their lock key (GET: the key still holds that lockId), so a lock DEL'd by
 -- hand stops blocking at once, and an entry found expired or gone is
 -- removed on the way. Confirmed bookings never overlap one another either,
--- and are found the same way. A status reads the index alone (no lock
--- key): it trusts each entry's expiresAt, so a lock DEL'd by hand still
--- shows there until an acquire or booking over its interval removes the
--- entry, or its expiresAt passes. A value not written by slotlock is not
+-- and are found the same way. A status reads neither the index nor a lock
+-- key but the day's lock maps (below), kept beside the index with the same
+-- intervals and expiries: it trusts their expiresAt, so a lock DEL'd by
+-- hand still shows there until an acquire or booking over its interval
+-- removes it, or its expiresAt passes. A value not written by slotlock is not
 -- in the index: it is an opaque lock of its own key's start time only.
 -- Members "HH:MM" (the index before it carried intervals) are still read,
 -- through their lock key.
@@ -130,21 +131,29 @@ local function index_entry(key_prefix, member, score)
              expires_at = redis.call('PEXPIRETIME', key), member = member }
 end
 
--- booking_lockmap:{t|r}:<date>, beside the day index: the day's locks as
--- text for the status route, one 17-character record per start minute (at
--- offset minute * 17): '.' * 17 for none, else the duration (4 digits)
--- and expiresAt (13 digits). A status reads it with one GET.
-local MAP_RECORD = 17
+-- booking_lockmap:{t|r}:<date>:<HH>, beside the day index: the locks that
+-- start in hour HH as text for the status route, one 9-character record
+-- per start minute (at offset minute-in-the-hour * 9): '.' * 9 for none,
+-- else the duration (2 digits) and expiresAt (7 digits), in base 64 with
+-- the digits MAP_DIGITS, most significant first. A status reads the day's
+-- 24 with one MGET; short records and strings per hour keep what it reads
+-- small, and a day with a few locks keeps a few short strings.
+local MAP_RECORD = 9
+local MAP_DIGITS =
+    '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-_'
 
-local function lock_map_key(index_key)
-    return 'booking_lockmap:' .. string.sub(index_key, #'booking_locks:' + 1)
+local function lock_map_key(index_key, start)
+    return string.format('booking_lockmap:%s:%02d',
+                         string.sub(index_key, #'booking_locks:' + 1),
+                         math.floor(start / 60))
 end
 
 -- Writes the record of start minute start; the map is made (padded with
 -- empty records) only when create is true.
 local function map_put(index_key, start, record, create)
-    local key = lock_map_key(index_key)
-    local at, len = start * MAP_RECORD, redis.call('STRLEN', key)
+    local key = lock_map_key(index_key, start)
+    local at = (start % 60) * MAP_RECORD
+    local len = redis.call('STRLEN', key)
     if len == 0 and not create or at >= len and record == nil then
         return key
     end
@@ -158,7 +167,13 @@ local function map_put(index_key, start, record, create)
 end
 
 local function map_record(duration, expires_at)
-    return string.format('%04d%013d', duration, expires_at)
+    local digits, n = {}, duration * 64 ^ 7 + expires_at
+    for i = MAP_RECORD, 1, -1 do
+        local d = n % 64
+        digits[i] = string.sub(MAP_DIGITS, d + 1, d + 1)
+        n = (n - d) / 64
+    end
+    return table.concat(digits)
 end
 
 -- The live lock an index entry stands for, as { start =, lock =, key =,

@@ -1,13 +1,18 @@
 -- status: the held and booked intervals of one resource and day, without
--- lockIds or customer data. The held ones are the day's lock map as it is
--- (one GET, nothing decoded here, so that a full day costs Redis about
--- what an empty one does); the caller reads its records and drops those
--- whose expiresAt has passed.
--- KEYS: day lock index (unused), day bookings, day lock map.
+-- lockIds or customer data. The held ones are the day's lock maps as they
+-- are (one MGET, nothing decoded here, so that a full day costs Redis
+-- about what an empty one does); the caller reads their records and drops
+-- those whose expiresAt has passed.
+-- KEYS: day lock index (unused), day bookings, the day's 24 lock maps
+--       (hour 00 to 23).
 -- ARGV: lock key prefix of the day (unused).
-local map = redis.call('GET', KEYS[3]) or ''
-if string.find(map, '"', 1, true) or string.find(map, '\\', 1, true) then
-    map = ''
+local maps = redis.call('MGET', unpack(KEYS, 3, 26))
+for i = 1, 24 do
+    local map = maps[i] or ''
+    if string.find(map, '"', 1, true) or string.find(map, '\\', 1, true) then
+        map = ''
+    end
+    maps[i] = map
 end
 local booked = {}
 for _, m in ipairs(redis.call('ZRANGE', KEYS[2], 0, -1)) do
@@ -16,5 +21,6 @@ for _, m in ipairs(redis.call('ZRANGE', KEYS[2], 0, -1)) do
         booked[#booked + 1] = { startTime = hhmm(s), duration = d }
     end
 end
-return '{"ok":true,"serverTime":' .. now_ms() .. ',"lockMap":"' .. map
-       .. '","booked":' .. cjson.encode(booked) .. '}'
+return '{"ok":true,"serverTime":' .. now_ms() .. ',"lockMaps":["'
+       .. table.concat(maps, '","') .. '"],"booked":' .. cjson.encode(booked)
+       .. '}'
