@@ -38,6 +38,9 @@ START_TEST(keys_follow_the_guide_layout)
                      "booking_lockid:0e0e0e0e-0000-4000-8000-000000000000");
     keys_done(&s, "x", buf, sizeof(buf));
     ck_assert_str_eq(buf, "booking_done:{tenant123|beautician42}:x");
+    keys_lock_map(&s, 9, buf, sizeof(buf));
+    ck_assert_str_eq(buf,
+                     "booking_lockmap:{tenant123|beautician42}:2025-03-10:09");
 }
 END_TEST
 
