@@ -11,6 +11,7 @@ a refused acquire within 3x an acquire on an empty day."""
 
 import os
 import sys
+import time
 import unittest
 
 sys.dont_write_bytecode = True
@@ -154,6 +155,45 @@ class FullDayTest(unittest.TestCase):
         r = self.stack.request("POST", "/api/locks/acquire",
                                dict(body, startTime="12:34", duration=1))
         self.assertEqual(r.status, 200, r.text)
+
+    def test_the_index_follows_every_change_of_a_hold(self):
+        def acquire(start, duration, **extra):
+            return self.stack.request("POST", "/api/locks/acquire", dict(
+                {"tenantId": TENANT, "resourceId": "moves", "date": DATE,
+                 "startTime": start, "duration": duration}, **extra))
+
+        def locked():
+            r = self.stack.request("GET", status_path("moves"))
+            return {(l["startTime"], l["duration"]): l["expiresIn"]
+                    for l in r.json["locked"]}
+
+        long = acquire("08:00", 120, ttl=5000).json["lockId"]
+        # Overlapped by the hold that starts before it, or touching it.
+        self.assertEqual(acquire("09:00", 10).status, 409)
+        self.assertEqual(acquire("07:30", 31).status, 409)
+        self.assertEqual(acquire("10:00", 10).status, 200)
+        short = acquire("07:00", 60, ttl=1000).json["lockId"]
+        self.assertEqual(sorted(locked()), [("07:00", 60), ("08:00", 120),
+                                            ("10:00", 10)])
+        self.assertLessEqual(locked()[("08:00", 120)], 5000)
+        r = self.stack.request("POST", "/api/locks/refresh",
+                               {"lockId": long, "ttl": 60000})
+        self.assertEqual(r.status, 200, r.text)
+        self.assertGreater(locked()[("08:00", 120)], 5000)
+        r = self.stack.request("POST", "/api/locks/release",
+                               {"lockId": long})
+        self.assertEqual(r.status, 200, r.text)
+        self.assertNotIn(("08:00", 120), locked())
+        self.assertEqual(acquire("09:00", 10).status, 200)
+        # A hold that ran out neither blocks nor shows.
+        time.sleep(1.2)
+        self.assertNotIn(("07:00", 60), locked())
+        self.assertEqual(acquire("06:00", 200).status, 409)  # 09:00's
+        self.assertEqual(acquire("06:30", 60).status, 200)
+        r = self.stack.request("POST", "/api/locks/verify", {
+            "tenantId": TENANT, "resourceId": "moves", "date": DATE,
+            "startTime": "07:00", "duration": 60, "lockId": short})
+        self.assertEqual(r.status, 409, r.text)
 
 
 if __name__ == "__main__":
