@@ -414,7 +414,6 @@ static json_t *locks_of_maps(json_t *maps, long long now)
 db_status_t db_status(db_t *db, const slot_t *day, json_t **out)
 {
     keys_t keys;
-
     char maps[24][KEYS_MAX];
     const char *script_keys[2 + 24];
 
