@@ -409,17 +409,82 @@ static void as_list(json_t *answer, const char *name)
     }
 }
 
+#define MAP_RECORD 9
+
+/* A lock map record (common.lua) as a number; false when it is none. */
+static bool map_record(const char *text, unsigned long long *n)
+{
+    static const char digits[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                 "abcdefghijklmnopqrstuvwxyz-_";
+
+    *n = 0;
+    for (int i = 0; i < MAP_RECORD; i++) {
+        const char *d = text[i] != '\0' ? strchr(digits, text[i]) : NULL;
+
+        if (d == NULL) {
+            return false;
+        }
+        *n = *n * 64 + (unsigned long long) (d - digits);
+    }
+    return true;
+}
+
+/*
+ * The live locks of a day's 24 lock maps (see common.lua): in the map of
+ * hour h, a record of 9 characters per start minute, '.' for none, else
+ * the duration (2 digits) and expiresAt (7 digits) in base 64. Records
+ * that ran out are left out.
+ */
+static json_t *locks_of_maps(json_t *maps, long long now)
+{
+    json_t *locked = json_array();
+
+    for (int i = 0; i < 24 * 60; i++) {
+        json_t *map = json_array_get(maps, (size_t) (i / 60));
+        size_t at = (size_t) (i % 60) * MAP_RECORD;
+        unsigned long long n;
+        char hhmm[8];
+
+        if (json_string_length(map) < at + MAP_RECORD
+            || !map_record(json_string_value(map) + at, &n)) {
+            continue;
+        }
+        long long duration = (long long) (n >> 42);
+        long long expires_at = (long long) (n & ((1ULL << 42) - 1));
+
+        if (duration <= 0 || expires_at <= now) {
+            continue;
+        }
+        snprintf(hhmm, sizeof(hhmm), "%02d:%02d", i / 60, i % 60);
+        json_array_append_new(locked, json_pack(
+            "{s:s, s:I, s:I}", "startTime", hhmm,
+            "duration", (json_int_t) duration,
+            "expiresIn", (json_int_t) (expires_at - now)));
+    }
+    return locked;
+}
+
 db_status_t db_status(db_t *db, const slot_t *day, json_t **out)
 {
     keys_t keys;
+    char maps[24][KEYS_MAX];
+    const char *script_keys[2 + 24];
 
     keys_of_slot(day, &keys);
-    const char *script_keys[] = { keys.lock_index, keys.booked };
+    script_keys[0] = keys.lock_index;
+    script_keys[1] = keys.booked;
+    for (int h = 0; h < 24; h++) {
+        keys_lock_map(day, h, maps[h], sizeof(maps[h]));
+        script_keys[2 + h] = maps[h];
+    }
     const char *args[] = { keys.lock_prefix };
-    db_status_t st = db_script(db, SCRIPT_STATUS, 2, script_keys, 1, args,
-                               out);
+    db_status_t st = db_script(db, SCRIPT_STATUS, 2 + 24, script_keys, 1,
+                               args, out);
     if (st == DB_OK) {
-        as_list(*out, "locked");
+        json_object_set_new(*out, "locked", locks_of_maps(
+            json_object_get(*out, "lockMaps"),
+            json_integer_value(json_object_get(*out, "serverTime"))));
+        json_object_del(*out, "lockMaps");
         as_list(*out, "booked");
     }
     return st;

@@ -55,6 +55,63 @@ static void id_on_slot(char *out, const char *prefix, const char *near_key)
 }
 
 /*
+ * Whether lock_id's place in a holder's set is taken by a lock that is
+ * gone: its lockId index names a lock key that no longer holds it (DEL'd
+ * or overwritten by hand). A place without an index entry is kept: it may
+ * be an acquire's, reserved and not made yet.
+ */
+static db_status_t place_of_gone_lock(db_t *db, const char *lock_id,
+                                      bool *gone)
+{
+    char index_key[KEYS_MAX], *lock_key = NULL, *value = NULL;
+    slot_t slot;
+
+    *gone = false;
+    keys_lockid(lock_id, index_key, sizeof(index_key));
+    db_status_t st = db_status_of(store_get(db->store, index_key,
+                                            &lock_key));
+    if (st == DB_OK && lock_key != NULL && keys_parse_lock(lock_key, &slot)) {
+        st = db_status_of(store_get(db->store, lock_key, &value));
+        *gone = st == DB_OK && (value == NULL
+                                || strstr(value, lock_id) == NULL);
+    }
+    free(lock_key);
+    free(value);
+    return st;
+}
+
+/* Frees the places in the holder set at key of locks that are gone; sets
+ * *freed when there was one. Runs only when the holder is at the cap. */
+static db_status_t free_gone_places(db_t *db, const char *key, bool *freed)
+{
+    const char *keys[] = { key };
+    const char *list[] = { "list" };
+    json_t *answer = NULL, *id;
+    size_t i;
+    db_status_t st = db_script(db, SCRIPT_HOLDER, 1, keys, 1, list, &answer);
+
+    *freed = false;
+    json_array_foreach(json_object_get(answer, "lockIds"), i, id) {
+        const char *lock_id = json_string_value(id);
+        bool gone = false;
+
+        if (st == DB_OK && lock_id != NULL) {
+            st = place_of_gone_lock(db, lock_id, &gone);
+        }
+        if (st == DB_OK && gone) {
+            const char *remove[] = { "remove", lock_id };
+            json_t *done = NULL;
+
+            st = db_script(db, SCRIPT_HOLDER, 1, keys, 2, remove, &done);
+            json_decref(done);
+            *freed = *freed || st == DB_OK;
+        }
+    }
+    json_decref(answer);
+    return st;
+}
+
+/*
  * Takes a place for lock_id in the set at key, capped at max; place->held
  * is "0" when one was reserved, the cap when none was left. With no place
  * left, the script may still renew the caller's own lock, but makes no new
@@ -65,17 +122,29 @@ static db_status_t reserve_in(db_t *db, const char *key, const char *lock_id,
 {
     char ttl[DB_NUM_MAX], cap[DB_NUM_MAX], keep_ms[DB_NUM_MAX];
     json_t *answer = NULL;
+    bool freed = false, reserved;
     const char *keys[] = { key };
     const char *args[] = {
         "reserve", lock_id, db_num(ttl, ttl_ms), db_num(cap, max),
         db_num(keep_ms, db->cfg->lock_max_hold_ms)
     };
     db_status_t st = db_script(db, SCRIPT_HOLDER, 1, keys, 5, args, &answer);
-
+    reserved = st == DB_OK
+               && json_is_true(json_object_get(answer, "reserved"));
+    if (st == DB_OK && !reserved) {
+        /* At the cap: once more, when locks DEL'd by hand held places. */
+        st = free_gone_places(db, key, &freed);
+        if (st == DB_OK && freed) {
+            json_decref(answer);
+            answer = NULL;
+            st = db_script(db, SCRIPT_HOLDER, 1, keys, 5, args, &answer);
+            reserved = st == DB_OK
+                       && json_is_true(json_object_get(answer, "reserved"));
+        }
+    }
     if (st == DB_OK) {
-        place->reserved = json_is_true(json_object_get(answer, "reserved"));
-        snprintf(place->held, sizeof(place->held), "%d",
-                 place->reserved ? 0 : max);
+        place->reserved = reserved;
+        snprintf(place->held, sizeof(place->held), "%d", reserved ? 0 : max);
     }
     json_decref(answer);
     return st;

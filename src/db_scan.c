@@ -33,11 +33,18 @@ static bool read_keys(value_scan_t *scan, const char *const *keys, int count)
     json_t *items = json_object_get(answer, "items");
     for (int i = 0; more && i < count; i++) {
         json_t *item = json_array_get(items, (size_t) i);
-        const char *raw = json_string_value(json_array_get(item, 0));
-        json_t *value = raw ? json_loads(raw, 0, NULL) : NULL;
+        json_t *raw = json_array_get(item, 0);
+        json_t *value = json_is_string(raw)
+                        ? json_loads(json_string_value(raw), 0, NULL) : NULL;
 
-        /* A key that expired between SCAN and the read has no value. */
-        if (json_is_object(value)) {
+        /* A value that is not a JSON object (written by hand) is handed
+         * on as the string it is. A key that expired between SCAN and the
+         * read has no value. */
+        if (!json_is_object(value) && json_is_string(raw)) {
+            json_decref(value);
+            value = json_incref(raw);
+        }
+        if (value != NULL) {
             more = scan->fn(keys[i], value,
                             json_integer_value(json_array_get(item, 1)),
                             now, scan->arg);
@@ -124,6 +131,25 @@ void db_sort(json_t *array, int (*cmp)(const void *, const void *))
  * admin/active
  * ------------------------------------------------------------------- */
 
+/* lock's field name when it has the type is_type checks, else null. */
+static json_t *field(json_t *lock, const char *name,
+                     int (*is_type)(const json_t *))
+{
+    json_t *value = json_object_get(lock, name);
+
+    return value != NULL && is_type(value) ? value : json_null();
+}
+
+static int is_string(const json_t *v)
+{
+    return json_is_string(v);
+}
+
+static int is_integer(const json_t *v)
+{
+    return json_is_integer(v);
+}
+
 /* The optional filters of a list request, NULL for "any". */
 static const char *resource_of(const list_request_t *in)
 {
@@ -135,31 +161,38 @@ static const char *date_of(const list_request_t *in)
     return in->present & VALIDATE_NEED_DATE ? in->slot.date : NULL;
 }
 
-/* Adds one live lock to the list. */
+/*
+ * Adds one live lock to the list. A value slotlock did not write (see
+ * common.lua) is an opaque lock of its key's slot: its lockId is the value
+ * itself, or its lockId field; its duration its own, or 1; no holder.
+ */
 static bool collect_lock(const char *key, json_t *lock, json_int_t pttl,
                          json_int_t now, void *arg)
 {
     json_t *locks = arg;
+    slot_t slot;
 
-    if (pttl > 0) {
-        json_t *holder = json_object_get(lock, "holderId");
+    if (pttl > 0 && keys_parse_lock(key, &slot)) {
+        json_t *duration = field(lock, "duration", is_integer);
+        json_t *state = field(lock, "state", is_string);
+        json_t *fence = field(lock, "fence", is_integer);
 
-        json_t *state = json_object_get(lock, "state");
-
+        duration = json_is_null(duration) ? json_integer(1)
+                                          : json_incref(duration);
         json_array_append_new(locks, json_pack(
-            "{s:s, s:O, s:O, s:O, s:O, s:O, s:O, s:I, s:I, s:O, s:O}",
+            "{s:s, s:O, s:s, s:s, s:s, s:o, s:O, s:I, s:I, s:o, s:O}",
             "key", key,
-            "lockId", json_object_get(lock, "lockId"),
-            "resourceId", json_object_get(lock, "resourceId"),
-            "date", json_object_get(lock, "date"),
-            "startTime", json_object_get(lock, "startTime"),
-            "duration", json_object_get(lock, "duration"),
-            "holderId", holder ? holder : json_null(),
+            "lockId", json_is_string(lock) ? lock
+                      : field(lock, "lockId", is_string),
+            "resourceId", slot.resource, "date", slot.date,
+            "startTime", slot.start,
+            "duration", duration,
+            "holderId", field(lock, "holderId", is_string),
             "remainingTTL", pttl,
             "expiresAt", now + pttl,
-            "state", json_is_string(state) ? state : json_string("held"),
-            "fence", json_integer(json_integer_value(
-                json_object_get(lock, "fence")))));
+            "state", json_is_null(state) ? json_string("held")
+                                         : json_incref(state),
+            "fence", fence));
     }
     return true;
 }

@@ -99,6 +99,12 @@ bool keys_parse_lock(const char *key, slot_t *slot)
            && slot_parse_time(slot->start, false, &slot->start_min);
 }
 
+void keys_lock_map(const slot_t *slot, int hour, char *buf, size_t len)
+{
+    snprintf(buf, len, "booking_lockmap:{%s|%s}:%s:%02d",
+             slot->tenant, slot->resource, slot->date, hour);
+}
+
 void keys_lockid(const char *lock_id, char *buf, size_t len)
 {
     snprintf(buf, len, KEYS_LOCKID_PREFIX "%s", lock_id);

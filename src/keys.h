@@ -54,6 +54,12 @@ void keys_of_slot(const slot_t *slot, keys_t *keys);
  */
 bool keys_parse_lock(const char *key, slot_t *slot);
 
+/*
+ * booking_lockmap:{t|r}:date:HH: the locks of the day that start in hour
+ * HH (0-23), as text for the status route (format in common.lua).
+ */
+void keys_lock_map(const slot_t *slot, int hour, char *buf, size_t len);
+
 /* booking_lockid:<lockId>: the index from a lockId to its lock key. */
 void keys_lockid(const char *lock_id, char *buf, size_t len);
 

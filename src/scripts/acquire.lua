@@ -37,7 +37,7 @@ if booked_overlap(booked_key, s, d) then
     return fail('slot_booked')
 end
 
-local held = lock_overlap(index_key, ARGV[12], s, d)
+local held = lock_overlap(index_key, ARGV[12], s, d, now)
 if not held and redis.call('EXISTS', lock_key) == 1 then
     -- A value set by hand at this start time, outside the index.
     held = { lock = read_lock(lock_key), key = lock_key,
@@ -70,8 +70,7 @@ if holder ~= '' then
     local held = tonumber(ARGV[13])
     if SHARED then
         local hkey = holder_key(lock)
-        redis.call('ZREMRANGEBYSCORE', hkey, '-inf', now)
-        held = redis.call('ZCARD', hkey)
+        held = holder_count(hkey, now, tonumber(ARGV[11]))
     end
     if held >= tonumber(ARGV[11]) then
         redis.call('HINCRBY', stats_key, 'locksFailed', 1)
@@ -105,8 +104,9 @@ lock.fence = redis.call('INCR', fence_key)
 -- client is told, on the same clock as maxUntil.
 local expires_at = now + ttl
 redis.call('SET', lock_key, cjson.encode(lock), 'PXAT', expires_at)
-redis.call('ZADD', index_key, s, ARGV[6])
+redis.call('ZADD', index_key, s, index_member(s, d, expires_at, lock.lockId))
 max_pexpire(index_key, max_hold)
+max_pexpire(map_put(index_key, s, map_record(d, expires_at), true), max_hold)
 redis.call('ZADD', live_key, expires_at, lock.lockId)
 if lockid then
     redis.call('SET', lockid, lock_key, 'PXAT', expires_at)

@@ -4,14 +4,37 @@
 --
 -- A lock is a string key booking_lock:{t|r}:<date>:<HH:MM> whose value is
 -- the lock as JSON and whose TTL is its remaining life. Beside it, under the
--- same hash tag: booking_locks:{t|r}:<date>, a sorted set of the start times
--- of that day's locks (score: start minute), and booking_booked:{t|r}:<date>,
--- the day's confirmed bookings as "<start>/<duration>/<id>" members. Every
--- key name is made by the C side (src/keys.c) and passed in KEYS, except
--- these, which a script derives from a lock it has read (it cannot know
--- them before): the lock's day index (lock_index_key), its lockId index
+-- same hash tag: booking_locks:{t|r}:<date>, the day's index of locks, and
+-- booking_booked:{t|r}:<date>, the day's confirmed bookings as
+-- "<start>/<duration>/<id>" members scored by start minute. Every key name
+-- is made by the C side (src/keys.c) and passed in KEYS, except these,
+-- which a script derives from a lock it has read (it cannot know them
+-- before): the lock's day index (lock_index_key), its lockId index
 -- (lockid_key) and its holder's set (holder_key), all of the formats
 -- keys.c documents.
+--
+-- The day index carries what an overlap check needs, so that no check
+-- reads every lock of the day. Its members are
+-- "<start>/<duration>/<expiresAt>/<lockId>" (start and duration in minutes,
+-- four digits; expiresAt in epoch ms, the lock key's own PEXPIRETIME),
+-- scored by start minute; a refresh moves the member's expiresAt, a
+-- release, booking or force-release removes it. Its entries never overlap
+-- one another: an acquire adds one only after every entry overlapping it
+-- was found gone and removed. So, sorted by start, they are sorted by end
+-- too, and the entries that overlap [s, s+d) are the last one starting
+-- before s and those starting in [s, s+d): two ZRANGEBYSCOREs, O(log n + k)
+-- for the k entries the interval meets. Only those k are checked against
+-- their lock key (GET: the key still holds that lockId), so a lock DEL'd by
+-- hand stops blocking at once, and an entry found expired or gone is
+-- removed on the way. Confirmed bookings never overlap one another either,
+-- and are found the same way. A status reads neither the index nor a lock
+-- key but the day's lock maps (below), kept beside the index with the same
+-- intervals and expiries: it trusts their expiresAt, so a lock DEL'd by
+-- hand still shows there until an acquire or booking over its interval
+-- removes it, or its expiresAt passes. A value not written by slotlock is not
+-- in the index: it is an opaque lock of its own key's start time only.
+-- Members "HH:MM" (the index before it carried intervals) are still read,
+-- through their lock key.
 --
 -- The first argument of every script says where it runs, and is taken off
 -- here, so each script's own arguments start at ARGV[1]:
@@ -33,18 +56,32 @@ local function overlaps(s1, d1, s2, d2)
     return s1 < s2 + d2 and s2 < s1 + d1
 end
 
--- The lock stored at key as a table, or nil when there is none. A value
--- written by hand that is not our JSON is kept as an opaque one-minute lock.
+-- A lock's value as a table. A value not written by slotlock (by hand,
+-- with redis-cli) is an opaque lock: its lockId is the value itself, or
+-- the value's lockId when it is JSON with one; it lasts its own duration
+-- when it has one, else one minute; it has no holder and is in no index.
+local function decode_lock(raw)
+    local ok, lock = pcall(cjson.decode, raw)
+    if ok and type(lock) == 'table' and type(lock.lockId) == 'string'
+       and type(lock.tenantId) == 'string'
+       and type(lock.resourceId) == 'string'
+       and type(lock.date) == 'string' and type(lock.startTime) == 'string'
+       and type(lock.duration) == 'number' then
+        return lock
+    end
+    local opaque = { lockId = raw, duration = 1, opaque = true }
+    if ok and type(lock) == 'table' then
+        opaque.lockId = type(lock.lockId) == 'string' and lock.lockId or nil
+        opaque.duration = type(lock.duration) == 'number' and lock.duration
+                          or 1
+    end
+    return opaque
+end
+
+-- The lock stored at key as a table, or nil when there is none.
 local function read_lock(key)
     local raw = redis.call('GET', key)
-    if not raw then
-        return nil
-    end
-    local ok, lock = pcall(cjson.decode, raw)
-    if not ok or type(lock) ~= 'table' or type(lock.duration) ~= 'number' then
-        return { lockId = raw, duration = 1, opaque = true }
-    end
-    return lock
+    return raw and decode_lock(raw) or nil
 end
 
 local function max_pexpire(key, ms)
@@ -73,32 +110,129 @@ local function live_count(key, now)
     return redis.call('ZCARD', key)
 end
 
--- Live locks of one day that start in [from_min, until_min), as
--- { start =, lock =, key =, pttl = }. Index entries whose lock is gone
--- (expired, or deleted by hand with DEL) are dropped on the way.
-local function live_locks(index_key, key_prefix, from_min, until_min)
-    local out = {}
-    local members = redis.call('ZRANGEBYSCORE', index_key, from_min,
-                               '(' .. until_min, 'WITHSCORES')
-    for i = 1, #members, 2 do
-        local key = key_prefix .. members[i]
-        local lock = read_lock(key)
-        local pttl = lock and redis.call('PTTL', key) or -2
-        if lock and pttl > 0 then
-            out[#out + 1] = { start = tonumber(members[i + 1]), lock = lock,
-                              key = key, pttl = pttl }
-        else
-            redis.call('ZREM', index_key, members[i])
+local function hhmm(m)
+    return string.format('%02d:%02d', math.floor(m / 60), m % 60)
+end
+
+local function minute_of(hh_mm)
+    return tonumber(string.sub(hh_mm, 1, 2)) * 60
+           + tonumber(string.sub(hh_mm, 4, 5))
+end
+
+-- The day-index member of a lock that ends at expires_at.
+local function index_member(start, duration, expires_at, lock_id)
+    return string.format('%04d/%04d/%d/%s', start, duration, expires_at,
+                         lock_id)
+end
+
+-- A day-index member as { start =, duration =, expires_at =, lock_id = };
+-- an "HH:MM" member of the older index is read from its lock key.
+local function index_entry(key_prefix, member, score)
+    local s, d, e, id = string.match(member, '^(%d+)/(%d+)/(%d+)/(.+)$')
+    if s then
+        return { start = tonumber(s), duration = tonumber(d),
+                 expires_at = tonumber(e), lock_id = id, member = member }
+    end
+    local key = key_prefix .. member
+    local lock = read_lock(key)
+    if not lock or lock.opaque then
+        return { start = score, duration = 1, expires_at = 0,
+                 member = member }
+    end
+    return { start = score, duration = lock.duration, lock_id = lock.lockId,
+             expires_at = redis.call('PEXPIRETIME', key), member = member }
+end
+
+-- booking_lockmap:{t|r}:<date>:<HH>, beside the day index: the locks that
+-- start in hour HH as text for the status route, one 9-character record
+-- per start minute (at offset minute-in-the-hour * 9): '.' * 9 for none,
+-- else the duration (2 digits) and expiresAt (7 digits), in base 64 with
+-- the digits MAP_DIGITS, most significant first. A status reads the day's
+-- 24 with one MGET; short records and strings per hour keep what it reads
+-- small, and a day with a few locks keeps a few short strings.
+local MAP_RECORD = 9
+local MAP_DIGITS =
+    '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-_'
+
+local function lock_map_key(index_key, start)
+    return string.format('booking_lockmap:%s:%02d',
+                         string.sub(index_key, #'booking_locks:' + 1),
+                         math.floor(start / 60))
+end
+
+-- Writes the record of start minute start; the map is made (padded with
+-- empty records) only when create is true.
+local function map_put(index_key, start, record, create)
+    local key = lock_map_key(index_key, start)
+    local at = (start % 60) * MAP_RECORD
+    local len = redis.call('STRLEN', key)
+    if len == 0 and not create or at >= len and record == nil then
+        return key
+    end
+    record = record or string.rep('.', MAP_RECORD)
+    if at > len then
+        record = string.rep('.', at - len) .. record
+        at = len
+    end
+    redis.call('SETRANGE', key, at, record)
+    return key
+end
+
+local function map_record(duration, expires_at)
+    local digits, n = {}, duration * 64 ^ 7 + expires_at
+    for i = MAP_RECORD, 1, -1 do
+        local d = n % 64
+        digits[i] = string.sub(MAP_DIGITS, d + 1, d + 1)
+        n = (n - d) / 64
+    end
+    return table.concat(digits)
+end
+
+-- The live lock an index entry stands for, as { start =, lock =, key =,
+-- pttl = }, or nil after removing the entry when its lock expired or its
+-- key no longer holds its lockId (DEL'd or overwritten by hand).
+local function entry_lock(index_key, key_prefix, e, now)
+    local key = key_prefix .. hhmm(e.start)
+    local raw = e.expires_at > now and redis.call('GET', key)
+    if raw and string.find(raw, e.lock_id, 1, true) then
+        local pttl = redis.call('PTTL', key)
+        if pttl > 0 then
+            return { start = e.start, lock = decode_lock(raw), key = key,
+                     pttl = pttl }
         end
+    end
+    redis.call('ZREM', index_key, e.member)
+    map_put(index_key, e.start, nil)
+    return nil
+end
+
+-- The members of a zset whose intervals never overlap one another that
+-- may overlap [s, s+d): the last one starting before s, then those
+-- starting in [s, s+d), as a flat member, score list.
+local function candidates(key, s, d)
+    local out = redis.call('ZREVRANGEBYSCORE', key, '(' .. s, '-inf',
+                           'WITHSCORES', 'LIMIT', 0, 1)
+    local after = redis.call('ZRANGEBYSCORE', key, s, '(' .. (s + d),
+                             'WITHSCORES')
+    for i = 1, #after do
+        out[#out + 1] = after[i]
     end
     return out
 end
 
--- The first live lock that overlaps [s, s+d), or nil.
-local function lock_overlap(index_key, key_prefix, s, d)
-    for _, l in ipairs(live_locks(index_key, key_prefix, s - 1440, s + d)) do
-        if overlaps(s, d, l.start, l.lock.duration) then
-            return l
+-- The first live lock that overlaps [s, s+d), or nil. Entries met that
+-- are gone are removed. now: the script's clock, when it read it already.
+local function lock_overlap(index_key, key_prefix, s, d, now)
+    local members = candidates(index_key, s, d)
+    now = #members > 0 and (now or now_ms())
+    for i = 1, #members, 2 do
+        local e = index_entry(key_prefix, members[i],
+                              tonumber(members[i + 1]))
+        if overlaps(s, d, e.start, e.duration) then
+            local l = entry_lock(index_key, key_prefix, e, now)
+            if l then
+                return l
+            end
         end
     end
     return nil
@@ -111,12 +245,11 @@ end
 
 -- The first confirmed booking that overlaps [s, s+d), as its member, or nil.
 local function booked_overlap(booked_key, s, d)
-    local members = redis.call('ZRANGEBYSCORE', booked_key, s - 1440,
-                               '(' .. (s + d))
-    for _, m in ipairs(members) do
-        local bs, bd = parse_booked(m)
+    local members = candidates(booked_key, s, d)
+    for i = 1, #members, 2 do
+        local bs, bd = parse_booked(members[i])
         if bs and overlaps(s, d, bs, bd) then
-            return m
+            return members[i]
         end
     end
     return nil
@@ -154,15 +287,56 @@ local function lock_matches(lock, expected_json)
     return true
 end
 
+-- How many of a holder's locks are live, counting up to cap: the lockIds
+-- in its set that have not run out and whose lock key still holds them (a
+-- lock DEL'd by hand frees its place). Below the cap nothing is checked.
+local function holder_count(hkey, now, cap)
+    redis.call('ZREMRANGEBYSCORE', hkey, '-inf', now)
+    local n = redis.call('ZCARD', hkey)
+    if n < cap then
+        return n
+    end
+    local live = 0
+    for _, id in ipairs(redis.call('ZRANGE', hkey, 0, -1)) do
+        local key = redis.call('GET', lockid_key(id))
+        local raw = key and redis.call('GET', key)
+        if raw and string.find(raw, id, 1, true) then
+            live = live + 1
+            if live >= cap then
+                break
+            end
+        else
+            redis.call('ZREM', hkey, id)
+        end
+    end
+    return live
+end
+
 local function lock_index_key(lock)
     return 'booking_locks:{' .. lock.tenantId .. '|' .. lock.resourceId
            .. '}:' .. lock.date
+end
+
+-- Removes a lock's entry from its day index.
+local function index_remove(lock)
+    local index_key, s = lock_index_key(lock), minute_of(lock.startTime)
+    for _, m in ipairs(redis.call('ZRANGEBYSCORE', index_key, s, s)) do
+        if m == lock.startTime
+           or string.sub(m, -#lock.lockId - 1) == '/' .. lock.lockId then
+            redis.call('ZREM', index_key, m)
+        end
+    end
 end
 
 -- Moves a lock's end to expires_at (epoch ms), with its indexes.
 local function set_lock_expiry(lock, key, lockid_key, live_key, stats_key,
                                expires_at)
     redis.call('PEXPIREAT', key, expires_at)
+    index_remove(lock)
+    local s = minute_of(lock.startTime)
+    redis.call('ZADD', lock_index_key(lock), s,
+               index_member(s, lock.duration, expires_at, lock.lockId))
+    map_put(lock_index_key(lock), s, map_record(lock.duration, expires_at))
     redis.call('ZADD', live_key, expires_at, lock.lockId)
     if lockid_key then
         redis.call('PEXPIREAT', lockid_key, expires_at)
@@ -179,11 +353,12 @@ end
 -- long it was held.
 local function remove_lock(lock, key, lockid_key, live_key, stats_key, now)
     redis.call('DEL', key)
-    if lockid_key then
+    if lockid_key and not lock.opaque then
         redis.call('DEL', lockid_key)
     end
     if not lock.opaque then
-        redis.call('ZREM', lock_index_key(lock), lock.startTime)
+        index_remove(lock)
+        map_put(lock_index_key(lock), minute_of(lock.startTime), nil)
         redis.call('ZREM', live_key, lock.lockId)
         if lock.holderId and SHARED then
             redis.call('ZREM', holder_key(lock), lock.lockId)

@@ -4,7 +4,8 @@ local lock = read_lock(KEYS[1])
 if not lock then
     return fail('lock_not_found')
 end
-remove_lock(lock, KEYS[1], SHARED and lockid_key(lock.lockId) or nil,
+remove_lock(lock, KEYS[1],
+            SHARED and not lock.opaque and lockid_key(lock.lockId) or nil,
             KEYS[2], KEYS[3], now_ms())
 redis.call('HINCRBY', KEYS[3], 'locksReleased', 1)
 return removed_answer(lock)

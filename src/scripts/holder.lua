@@ -6,7 +6,8 @@
 --       place for a lock about to be acquired, unless the holder already
 --       has max locks ({"reserved":false});
 --       'add', lockId, expiresAt, ms to keep the set: a lock's new end;
---       'remove', lockId.
+--       'remove', lockId;
+--       'list': the lockIds in the set ({"lockIds":[...]}).
 local now = now_ms()
 local key, op, lock_id = KEYS[1], ARGV[1], ARGV[2]
 redis.call('ZREMRANGEBYSCORE', key, '-inf', now)
@@ -27,5 +28,8 @@ elseif op == 'add' then
     max_pexpire(key, tonumber(ARGV[4]))
 elseif op == 'remove' then
     redis.call('ZREM', key, lock_id)
+elseif op == 'list' then
+    return cjson.encode({ ok = true,
+                          lockIds = redis.call('ZRANGE', key, 0, -1) })
 end
 return cjson.encode({ ok = true })

@@ -1,8 +1,10 @@
 -- preload.lua: a Redis script (not a wrk one) that script/bench --scale runs
 -- with EVAL to fill Redis with live locks quickly, written exactly as
 -- src/scripts/acquire.lua writes them: the lock, its lockId index entry,
--- the day's start-time index and the live-lock set. Lock i is the slot
--- that common.lua's slot(n) gives wrk thread tid, with n = floor(i / 2)
+-- the day's index ("<start>/<duration>/<expiresAt>/<lockId>" by start
+-- minute), the lock map of its hour (a 9-character record per start
+-- minute, see common.lua) and the live-lock set. Lock i is the slot that common.lua's
+-- slot(n) gives wrk thread tid, with n = floor(i / 2)
 -- and tid = i % 2, so that status.lua can read those days back.
 --
 -- KEYS: the live-lock set with one Redis; none for Redis Cluster.
@@ -12,6 +14,8 @@
 -- the keys of the slots it serves only, in the cluster's layout (a live-lock
 -- set per resource, booking_live:{t|r}), so that together they hold every
 -- lock once. Returns the number of locks written on this server.
+local DIGITS =
+    '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-_'
 local live, salt = KEYS[1], ARGV[1]
 local first, count, ttl = tonumber(ARGV[2]), tonumber(ARGV[3]),
                           tonumber(ARGV[4])
@@ -53,8 +57,25 @@ for i = first, first + count - 1 do
         redis.call('SET', lockid_key, lock_key, 'PX', ttl)
     end
     if at_lock then
-        redis.call('ZADD', 'booking_locks:' .. tag, (9 + n % 4) * 60, start)
+        local minute = (9 + n % 4) * 60
+        local map = string.format('booking_lockmap:%s:%02d', tag, minute / 60)
+        redis.call('ZADD', 'booking_locks:' .. tag, minute,
+                   string.format('%04d/%04d/%d/%s', minute, 60, now + ttl,
+                                 lock_id))
         redis.call('PEXPIRE', 'booking_locks:' .. tag, ttl)
+        local len = redis.call('STRLEN', map)
+        local n, record = 60 * 64 ^ 7 + now + ttl, ''
+        for _ = 1, 9 do
+            local d = n % 64
+            record = string.sub(DIGITS, d + 1, d + 1) .. record
+            n = (n - d) / 64
+        end
+        local at = (minute % 60) * 9
+        if at > len then
+            record = string.rep('.', at - len) .. record
+        end
+        redis.call('SETRANGE', map, math.min(at, len), record)
+        redis.call('PEXPIRE', map, ttl)
         redis.call('ZADD', live or ('booking_live:{' .. tenant .. '|'
                                     .. resource .. '}'), now + ttl, lock_id)
         written = written + 1

@@ -489,5 +489,91 @@ class RedisOutageTest(unittest.TestCase):
         self.assertEqual(stack.pid("app"), app_pid)
 
 
+class HandEditTest(LockTestCase):
+    """Keys an operator wrote or deleted with redis-cli: never a 5xx, and
+    never a cap that counts holds that are gone. A value slotlock did not
+    write is an opaque hold of its key's start time: it blocks that start,
+    is listed by admin/active (holderId null) and force-release removes
+    it."""
+    env = dict(LockTestCase.env, ADMIN_TOKEN="t0ken")
+    admin = {"Authorization": "Bearer t0ken"}
+
+    def active(self):
+        r = self.stack.request("GET", "/api/locks/admin/active?tenantId="
+                               + self.tenant, headers=self.admin)
+        self.assertEqual(r.status, 200, r.text)
+        return r.json["locks"]
+
+    def force_release(self, start="14:00"):
+        return self.post("/api/locks/admin/force-release",
+                         {"tenantId": self.tenant,
+                          "resourceId": "specialist-1",
+                          "date": "2025-03-10", "startTime": start},
+                         headers=self.admin)
+
+    def assertOpaqueHold(self, lock_id, duration):
+        key = lock_key(self.tenant)
+        self.assertReason(self.acquire(), 409, "slot_locked")
+        r = self.stack.request("GET", "/api/locks/status?tenantId=%s&"
+                               "resourceId=specialist-1&date=2025-03-10"
+                               % self.tenant)
+        self.assertEqual(r.status, 200, r.text)
+        [held] = self.active()
+        self.assertEqual((held["key"], held["lockId"], held["holderId"],
+                          held["startTime"], held["duration"]),
+                         (key, lock_id, None, "14:00", duration))
+        self.assertTrue(0 < held["remainingTTL"] <= 60000, held)
+        r = self.force_release()
+        self.assertEqual(r.status, 200, r.text)
+        self.assertEqual(self.stack.redis("EXISTS", key), 0)
+        self.assertReason(self.force_release(), 404, "lock_not_found")
+        self.assertEqual(self.acquire().status, 200)
+
+    def test_a_hand_written_duration_is_an_opaque_hold(self):
+        self.stack.redis("SET", lock_key(self.tenant), '{"duration":60}',
+                         "PX", 60000)
+        self.assertOpaqueHold(None, 60)
+
+    def test_a_hand_written_lock_id_is_an_opaque_hold(self):
+        lock_id = str(uuid.uuid4())
+        self.stack.redis("SET", lock_key(self.tenant), lock_id, "PX", 60000)
+        self.assertOpaqueHold(lock_id, 1)
+
+    def test_other_hand_written_values_never_fail(self):
+        for value in ("[1,2]", "42", '"x"', '{"lockId":7}', "{", ""):
+            self.stack.redis("SET", lock_key(self.tenant), value, "PX", 60000)
+            self.assertReason(self.acquire(), 409, "slot_locked")
+            self.assertEqual(len(self.active()), 1, value)
+            r = self.force_release()
+            self.assertEqual(r.status, 200, (value, r.text))
+
+    def test_a_lock_overwritten_by_hand_is_an_opaque_hold(self):
+        r = self.acquire(holderId="ann")
+        self.assertEqual(r.status, 200, r.text)
+        self.stack.redis("SET", lock_key(self.tenant), "mine", "PX", 60000)
+        self.assertReason(self.acquire(holderId="ann"), 409, "slot_locked")
+        # Another start over the same interval: the index entry is gone.
+        self.assertEqual(self.acquire(start="14:30", duration=15).status,
+                         200)
+        self.assertEqual(self.force_release().status, 200)
+        r = self.post("/api/locks/verify", slot(self.tenant,
+                                                lockId=r.json["lockId"]))
+        self.assertReason(r, 409, "lock_not_found")
+
+    def test_a_holders_locks_deleted_by_hand_free_their_places(self):
+        starts = ["09:00", "10:00", "11:00", "12:00", "13:00"]
+        for s in starts:
+            self.assertEqual(self.acquire(holderId="h", start=s).status, 200)
+        self.assertReason(self.acquire(holderId="h", start="15:00"), 429,
+                          "too_many_locks")
+        for s in starts:
+            self.assertEqual(self.stack.redis("DEL", lock_key(self.tenant,
+                                                              s)), 1)
+        for s in ["15:00", "16:00", "17:00", "18:00", "19:00"]:
+            r = self.acquire(holderId="h", start=s)
+            self.assertEqual(r.status, 200, r.text)
+        self.assertReason(self.acquire(holderId="h", start="20:00"), 429,
+                          "too_many_locks")
+
 if __name__ == "__main__":
     unittest.main()

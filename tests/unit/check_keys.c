@@ -42,6 +42,9 @@ START_TEST(keys_follow_the_guide_layout)
     ck_assert_str_eq(buf, "booking_released:{tenant123|beautician42}:x");
     keys_released(NULL, "x", buf, sizeof(buf));
     ck_assert_str_eq(buf, "booking_released:x");
+    keys_lock_map(&s, 9, buf, sizeof(buf));
+    ck_assert_str_eq(buf,
+                     "booking_lockmap:{tenant123|beautician42}:2025-03-10:09");
 }
 END_TEST
 
