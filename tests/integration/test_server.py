@@ -179,7 +179,12 @@ class Server:
             elif cmdline.split(" ")[0].endswith("/slotlock"):
                 found["app"] = pid
             elif cmdline.startswith("redis-server"):
-                port = int(cmdline.split(" ")[1].rsplit(":", 1)[1])
+                # "redis-server 127.0.0.1:PORT [sentinel]" once it has
+                # read its configuration; until then it does not count.
+                address = cmdline.split(" ")[1].rsplit(":", 1)
+                if len(address) != 2 or not address[1].isdigit():
+                    continue
+                port = int(address[1])
                 if "[sentinel]" in cmdline:
                     found["sentinel-%d" % (port - self.sentinel_port + 1)] = pid
                 elif port == self.redis_port:
@@ -193,6 +198,8 @@ class Server:
     sentinel_port = 0
 
     def stop(self):
+        # What it started, nginx's workers (in their own group) included.
+        self.seen.update(descendants(self.proc.pid))
         if self.proc.poll() is None:
             try:
                 os.killpg(self.proc.pid, signal.SIGKILL)
