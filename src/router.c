@@ -13,6 +13,7 @@
 
 #include "admin.h"
 #include "appointments.h"
+#include "cors.h"
 #include "http.h"
 #include "locks.h"
 #include "worker.h"
@@ -163,10 +164,49 @@ void router_match(const char *method, const char *path, route_match_t *m)
     set(m, ROUTE_NOT_FOUND, NULL, NULL);
 }
 
+/*
+ * CORS, when CORS_ALLOWED_ORIGINS is set: every answer says Vary: Origin
+ * and names a listed origin in Access-Control-Allow-Origin; OPTIONS on a
+ * known path is a preflight (204, and for a listed origin the path's
+ * methods and the headers it may send); a request that changes state and
+ * carries an unlisted Origin is refused before any handler runs. True
+ * when res is then the whole answer.
+ */
+static bool cors_answer(const char *list, const http_request_t *req,
+                        const route_match_t *match, http_response_t *res)
+{
+    if (list[0] == '\0') {
+        return false;
+    }
+    bool listed = cors_listed(list, req->origin);
+
+    res->vary_origin = true;
+    if (listed) {
+        res->cors_origin = req->origin;
+    }
+    if (strcmp(req->method, "OPTIONS") == 0 && match->allow != NULL) {
+        res->status = 204;
+        res->allow = match->allow;
+        if (listed && req->cors_method != NULL) {
+            res->cors_methods = match->allow;
+        }
+        return true;
+    }
+    if (req->origin != NULL && !listed && cors_state_changing(req->method)) {
+        http_error(res, 403, "origin_not_allowed",
+                   "Requests from this origin are not allowed");
+        return true;
+    }
+    return false;
+}
+
 void router_handle(worker_t *w, const http_request_t *req,
                    http_response_t *res, route_match_t *match)
 {
     router_match(req->method, req->path, match);
+    if (cors_answer(w->cfg->cors_allowed_origins, req, match, res)) {
+        return;
+    }
     if (match->route != ROUTE_NOT_FOUND) {
         handlers[match->route](w, req, match, res);
     } else if (match->allow != NULL) {

@@ -781,7 +781,8 @@ class Stack:
              "--rate", self.env.get("RATE_LIMIT_RPS", "0"),
              "--burst", self.env.get("RATE_LIMIT_BURST", "200"),
              "--www", os.path.join(SRCDIR, "www"),
-             "--workers", str(self.nginx_workers)],
+             "--workers", str(self.nginx_workers),
+             "--cors-origins", self.env.get("CORS_ALLOWED_ORIGINS", "")],
             check=True)
         if self.nginx_setup:
             self.nginx_setup(ndir)
