@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "admin.h"
@@ -17,6 +18,24 @@
 #include "http.h"
 #include "locks.h"
 #include "worker.h"
+
+/* docs/openapi.json, embedded at build time (src/openapi_gen.c). */
+extern const char openapi_json[];
+
+/* GET /api/openapi.json: the API's own description. */
+static void openapi_document(worker_t *w, const http_request_t *req,
+                             const route_match_t *match,
+                             http_response_t *res)
+{
+    (void) w;
+    (void) req;
+    (void) match;
+    res->text = strdup(openapi_json);
+    if (res->text != NULL) {
+        res->status = 200;
+        res->content_type = "application/json; charset=utf-8";
+    }
+}
 
 typedef void (*handler_fn)(worker_t *w, const http_request_t *req,
                            const route_match_t *match, http_response_t *res);
@@ -37,6 +56,7 @@ static const handler_fn handlers[ROUTE_COUNT] = {
     [ROUTE_APPT_LIST] = appointment_list,
     [ROUTE_APPT_GET] = appointment_get,
     [ROUTE_APPT_CANCEL] = appointment_cancel,
+    [ROUTE_OPENAPI] = openapi_document,
 };
 
 typedef struct route_entry_s {
@@ -59,6 +79,7 @@ static const route_entry_t fixed_routes[] = {
       "POST" },
     { "/api/appointments", "GET", ROUTE_APPT_LIST, "GET, POST" },
     { "/api/appointments", "POST", ROUTE_APPT_CREATE, "GET, POST" },
+    { "/api/openapi.json", "GET", ROUTE_OPENAPI, "GET" },
 };
 
 static const char *const route_names[ROUTE_COUNT] = {
@@ -78,6 +99,7 @@ static const char *const route_names[ROUTE_COUNT] = {
     [ROUTE_APPT_LIST] = "appointment_list",
     [ROUTE_APPT_GET] = "appointment_get",
     [ROUTE_APPT_CANCEL] = "appointment_cancel",
+    [ROUTE_OPENAPI] = "openapi",
 };
 
 const char *router_name(route_t route)

@@ -24,6 +24,7 @@ typedef enum route_e {
     ROUTE_APPT_LIST,
     ROUTE_APPT_GET,
     ROUTE_APPT_CANCEL,
+    ROUTE_OPENAPI,
     ROUTE_COUNT
 } route_t;
 
