@@ -4,7 +4,7 @@
  * Creation is where "never double-booked" is decided, in one script below
  * db_book: the lockId is the idempotency key, so a retry gets the booking
  * that was made, never a second one. Listing, reading and cancelling need
- * the admin token.
+ * the operator's token or a tenant token for the appointment's tenant.
  */
 #include "appointments.h"
 
@@ -60,23 +60,33 @@ static void answer_appointment(json_t *answer, int status,
     }
 }
 
-/* Only an admin may book without holding the slot first, or book late
- * (ifStillFree) once the hold is gone: customers cannot skip holds. */
+/* Only the operator or the tenant's admin may book without holding the
+ * slot first, or book late (ifStillFree) once the hold is gone: customers
+ * cannot skip holds. */
 static bool may_book(worker_t *w, const http_request_t *req,
                      const booking_request_t *in, http_response_t *res)
 {
+    auth_principal_t who;
+
     if (in->with_lock && !in->if_still_free) {
         return true;
     }
-    if (in->if_still_free) {
-        return reply_admin(w, req, res);
-    }
-    if (req->authorization == NULL) {
+    if (req->authorization == NULL && !in->if_still_free) {
         http_error(res, 400, "lock_required",
                    "A lockId from POST /api/locks/acquire is required");
         return false;
     }
-    return reply_admin(w, req, res);
+    return reply_admin(w, req, AUTH_MANAGE, &who, res)
+           && reply_tenant(&who, in->slot.tenant, res);
+}
+
+/* The tenant of an answer's stored appointment; "" for a refusal. */
+static const char *answer_tenant(json_t *answer)
+{
+    const char *tenant = json_string_value(json_object_get(
+        json_object_get(answer, "appointment"), "tenantId"));
+
+    return tenant ? tenant : "";
 }
 
 void appointment_create(worker_t *w, const http_request_t *req,
@@ -121,9 +131,12 @@ void appointment_list(worker_t *w, const http_request_t *req,
     json_t *errors = json_array();
     json_t *answer;
     list_request_t in;
+    auth_principal_t who;
 
     parse_appointments(req->query, &in, errors);
-    if (!reply_admin(w, req, res)) {
+    if (!reply_admin(w, req, AUTH_READ, &who, res)
+        || !reply_tenant(&who, in.slot.tenant, res))
+    {
         json_decref(errors);
         return;
     }
@@ -149,23 +162,50 @@ void appointment_get(worker_t *w, const http_request_t *req,
                      const route_match_t *match, http_response_t *res)
 {
     json_t *answer;
+    auth_principal_t who;
 
-    if (reply_admin(w, req, res)
+    if (reply_admin(w, req, AUTH_READ, &who, res)
         && reply_db(w, db_appointment(&w->db, match->param, &answer), res))
     {
-        answer_appointment(answer, 200, res);
+        if (reply_tenant(&who, answer_tenant(answer), res)) {
+            answer_appointment(answer, 200, res);
+        }
         json_decref(answer);
     }
 }
 
+/*
+ * A tenant token's cancel first reads the appointment, to refuse another
+ * tenant's before anything changes; an appointment never changes tenant,
+ * so the cancel that follows acts on the one that was checked.
+ */
 void appointment_cancel(worker_t *w, const http_request_t *req,
                         const route_match_t *match, http_response_t *res)
 {
     json_t *answer;
+    auth_principal_t who;
 
-    if (reply_admin(w, req, res)
-        && reply_db(w, db_cancel(&w->db, match->param, &answer), res))
-    {
+    if (!reply_admin(w, req, AUTH_MANAGE, &who, res)) {
+        return;
+    }
+    if (who.role != AUTH_OPERATOR) {
+        if (!reply_db(w, db_appointment(&w->db, match->param, &answer),
+                      res))
+        {
+            return;
+        }
+        bool refused = json_object_get(answer, "err") != NULL;
+        bool mine = !refused
+                    && reply_tenant(&who, answer_tenant(answer), res);
+        if (refused) {
+            answer_appointment(answer, 200, res);   /* 404 not_found */
+        }
+        json_decref(answer);
+        if (!mine) {
+            return;
+        }
+    }
+    if (reply_db(w, db_cancel(&w->db, match->param, &answer), res)) {
         answer_appointment(answer, 200, res);
         json_decref(answer);
     }

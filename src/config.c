@@ -3,6 +3,7 @@
  */
 #include "config.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,20 +55,90 @@ static bool read_int(config_lookup_fn lookup, const char *name, int def,
     return true;
 }
 
-static bool read_str(config_lookup_fn lookup, const char *name,
-                     const char *def, char *out, char *err, size_t err_len)
+static bool read_str_max(config_lookup_fn lookup, const char *name,
+                         const char *def, char *out, size_t max, char *err,
+                         size_t err_len)
 {
     const char *v = lookup_value(lookup, name);
 
     if (v == NULL) {
         v = def;
     }
-    if (strlen(v) >= CONFIG_STR_MAX) {
-        snprintf(err, err_len, "%s is longer than %d characters", name,
-                 CONFIG_STR_MAX - 1);
+    if (strlen(v) >= max) {
+        snprintf(err, err_len, "%s is longer than %zu characters", name,
+                 max - 1);
         return false;
     }
     strcpy(out, v);
+    return true;
+}
+
+static bool read_str(config_lookup_fn lookup, const char *name,
+                     const char *def, char *out, char *err, size_t err_len)
+{
+    return read_str_max(lookup, name, def, out, CONFIG_STR_MAX, err,
+                        err_len);
+}
+
+/*
+ * One origin as a browser sends it: scheme "http" or "https", "://", a
+ * host of letters, digits, '-' and '.', an optional ":port"; no path, no
+ * trailing slash, no wildcard.
+ */
+static bool valid_origin(const char *p, size_t len)
+{
+    size_t i;
+
+    if (len > 8 && strncmp(p, "https://", 8) == 0) {
+        i = 8;
+    } else if (len > 7 && strncmp(p, "http://", 7) == 0) {
+        i = 7;
+    } else {
+        return false;
+    }
+    size_t host = i;
+    while (i < len && (isalnum((unsigned char) p[i]) || p[i] == '-'
+                       || p[i] == '.')) {
+        i++;
+    }
+    if (i == host) {
+        return false;
+    }
+    if (i < len && p[i] == ':') {
+        size_t port = ++i;
+        while (i < len && isdigit((unsigned char) p[i])) {
+            i++;
+        }
+        if (i == port || i - port > 5) {
+            return false;
+        }
+    }
+    return i == len;
+}
+
+/* A comma-separated list of origins (spaces around items allowed). */
+static bool valid_origin_list(const char *list)
+{
+    const char *p = list;
+
+    while (*p != '\0') {
+        size_t len = strcspn(p, ",");
+        const char *start = p, *end = p + len;
+
+        while (start < end && *start == ' ') {
+            start++;
+        }
+        while (end > start && end[-1] == ' ') {
+            end--;
+        }
+        if (!valid_origin(start, (size_t) (end - start))) {
+            return false;
+        }
+        p += len;
+        if (*p == ',') {
+            p++;
+        }
+    }
     return true;
 }
 
@@ -146,7 +217,22 @@ bool config_load(config_t *cfg, config_lookup_fn lookup, char *err,
         || !read_long(lookup, "PAYMENT_HOLD", 600000, 1000, 86400000,
                       &cfg->payment_hold_ms, err, err_len)
         || !read_str(lookup, "ADMIN_TOKEN", "", cfg->admin_token, err,
-                     err_len))
+                     err_len)
+        || !read_str_max(lookup, "CORS_ALLOWED_ORIGINS", "",
+                         cfg->cors_allowed_origins, CONFIG_CORS_MAX, err,
+                         err_len)
+        || !read_str(lookup, "JWT_SECRET", "", cfg->jwt_secret, err,
+                     err_len)
+        || !read_str(lookup, "JWT_PUBLIC_KEY_FILE", "",
+                     cfg->jwt_public_key_file, err, err_len)
+        || !read_str(lookup, "JWT_ISSUER", "", cfg->jwt_issuer, err,
+                     err_len)
+        || !read_str(lookup, "JWT_AUDIENCE", "", cfg->jwt_audience, err,
+                     err_len)
+        || !read_str(lookup, "JWT_TENANT_CLAIM", "tenantId",
+                     cfg->jwt_tenant_claim, err, err_len)
+        || !read_str(lookup, "JWT_ROLE_CLAIM", "role", cfg->jwt_role_claim,
+                     err, err_len))
     {
         return false;
     }
@@ -174,8 +260,64 @@ bool config_load(config_t *cfg, config_lookup_fn lookup, char *err,
                  "set one of them, not both");
         return false;
     }
+    if (!valid_origin_list(cfg->cors_allowed_origins)) {
+        snprintf(err, err_len, "CORS_ALLOWED_ORIGINS must be a "
+                 "comma-separated list of exact origins such as "
+                 "https://shop.example or http://localhost:3000 (no path, "
+                 "no *)");
+        return false;
+    }
+    if (cfg->jwt_secret[0] != '\0' && strlen(cfg->jwt_secret) < 32) {
+        snprintf(err, err_len, "JWT_SECRET must be at least 32 characters "
+                 "(HS256 needs a key as long as its hash)");
+        return false;
+    }
+    if (cfg->jwt_tenant_claim[0] == '\0' || cfg->jwt_role_claim[0] == '\0') {
+        snprintf(err, err_len, "JWT_TENANT_CLAIM and JWT_ROLE_CLAIM must "
+                 "not be empty");
+        return false;
+    }
     if (cfg->redis_cluster_nodes[0] != '\0' && cfg->redis_db != 0) {
         snprintf(err, err_len, "REDIS_DB: Redis Cluster has only database 0");
+        return false;
+    }
+    return true;
+}
+
+bool config_jwt_enabled(const config_t *cfg)
+{
+    return cfg->jwt_secret[0] != '\0' || cfg->jwt_public_key[0] != '\0';
+}
+
+bool config_load_files(config_t *cfg, char *err, size_t err_len)
+{
+    const char *path = cfg->jwt_public_key_file;
+
+    cfg->jwt_public_key[0] = '\0';
+    if (path[0] == '\0') {
+        return true;
+    }
+    FILE *f = fopen(path, "r");
+    if (f == NULL) {
+        snprintf(err, err_len, "JWT_PUBLIC_KEY_FILE: cannot open %s: %s",
+                 path, strerror(errno));
+        return false;
+    }
+    size_t n = fread(cfg->jwt_public_key, 1, sizeof(cfg->jwt_public_key),
+                     f);
+    bool too_big = n == sizeof(cfg->jwt_public_key);
+    fclose(f);
+    if (too_big) {
+        cfg->jwt_public_key[0] = '\0';
+        snprintf(err, err_len, "JWT_PUBLIC_KEY_FILE: %s is larger than %d "
+                 "bytes", path, CONFIG_PEM_MAX - 1);
+        return false;
+    }
+    cfg->jwt_public_key[n] = '\0';
+    if (strstr(cfg->jwt_public_key, "-----BEGIN PUBLIC KEY-----") == NULL) {
+        cfg->jwt_public_key[0] = '\0';
+        snprintf(err, err_len, "JWT_PUBLIC_KEY_FILE: %s holds no PEM public "
+                 "key (-----BEGIN PUBLIC KEY-----)", path);
         return false;
     }
     return true;

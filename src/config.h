@@ -11,6 +11,8 @@
 #include <stddef.h>
 
 #define CONFIG_STR_MAX 512
+#define CONFIG_CORS_MAX 2048
+#define CONFIG_PEM_MAX 16384
 
 typedef struct config_s {
     char redis_host[CONFIG_STR_MAX];
@@ -37,6 +39,22 @@ typedef struct config_s {
     long payment_hold_ms;               /* a hold's life from checkout */
 
     char admin_token[CONFIG_STR_MAX];   /* "" when admin routes are off */
+
+    /* Browsers on these origins may call the API: exact origins
+     * ("https://shop.example", "http://localhost:3000"), comma-separated;
+     * "" sends no CORS header at all. */
+    char cors_allowed_origins[CONFIG_CORS_MAX];
+
+    /* Tenant tokens (JWT). HS256 with jwt_secret, RS256 and ES256 with the
+     * PEM public key read from jwt_public_key_file (by
+     * config_load_files); either, both, or neither (tenant tokens off). */
+    char jwt_secret[CONFIG_STR_MAX];
+    char jwt_public_key_file[CONFIG_STR_MAX];
+    char jwt_public_key[CONFIG_PEM_MAX];    /* the file's PEM text */
+    char jwt_issuer[CONFIG_STR_MAX];        /* "" when iss is not checked */
+    char jwt_audience[CONFIG_STR_MAX];      /* "" when aud is not checked */
+    char jwt_tenant_claim[CONFIG_STR_MAX];  /* default "tenantId" */
+    char jwt_role_claim[CONFIG_STR_MAX];    /* default "role" */
 } config_t;
 
 /* Looks a variable up; NULL when it is not set. getenv fits. */
@@ -48,6 +66,17 @@ typedef const char *(*config_lookup_fn)(const char *name);
  */
 bool config_load(config_t *cfg, config_lookup_fn lookup, char *err,
                  size_t err_len);
+
+/*
+ * Reads the files the configuration names (JWT_PUBLIC_KEY_FILE) into cfg.
+ * The only part of the configuration that does I/O; run once at start-up
+ * after config_load. False with a message in err when a file cannot be
+ * read or does not hold a PEM key.
+ */
+bool config_load_files(config_t *cfg, char *err, size_t err_len);
+
+/* True when cfg enables tenant tokens (JWT_SECRET or JWT_PUBLIC_KEY_FILE). */
+bool config_jwt_enabled(const config_t *cfg);
 
 /*
  * Walks a host:port list that config_load has checked: copies the item at p

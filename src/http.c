@@ -8,6 +8,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "config.h"
+#include "cors.h"
 #include "validate.h"
 
 static const char *param(FCGX_Request *fcgi, const char *name)
@@ -41,6 +43,8 @@ bool http_read_request(FCGX_Request *fcgi, http_request_t *req)
     req->authorization = param(fcgi, "HTTP_AUTHORIZATION");
     req->accept = param(fcgi, "HTTP_ACCEPT");
     req->client_addr = param(fcgi, "REMOTE_ADDR");
+    req->origin = param(fcgi, "HTTP_ORIGIN");
+    req->cors_method = param(fcgi, "HTTP_ACCESS_CONTROL_REQUEST_METHOD");
     req->request_id = param(fcgi, "REQUEST_ID");
     if (req->request_id == NULL || req->request_id[0] == '\0') {
         req->request_id = "-";
@@ -69,6 +73,7 @@ const char *http_status_text(int status)
     switch (status) {
     case 200: return "OK";
     case 201: return "Created";
+    case 204: return "No Content";
     case 400: return "Bad Request";
     case 401: return "Unauthorized";
     case 403: return "Forbidden";
@@ -90,12 +95,16 @@ const char *http_status_text(int status)
 void http_send(FCGX_Request *fcgi, const http_response_t *res)
 {
     char buf[HTTP_SEND_BUF];
-    char head[512];
+    char head[1024 + 2 * CONFIG_CORS_MAX];
     char *body = res->text;
     const char *type = res->content_type;
     size_t len;
+    bool no_body = res->status == 204;
 
-    if (body == NULL) {
+    if (no_body) {
+        body = NULL;
+        len = 0;
+    } else if (body == NULL) {
         /* Into buf when it fits: no allocation, no copy. */
         type = "application/json; charset=utf-8";
         len = json_dumpb(res->json, buf, sizeof(buf), VALIDATE_JSON_FLAGS);
@@ -111,21 +120,41 @@ void http_send(FCGX_Request *fcgi, const http_response_t *res)
 
     /*
      * One formatted block: libfcgi's own printf is slow. Every piece is a
-     * short constant, so head always has room.
+     * short constant or an origin from the allow-list (at most
+     * CONFIG_CORS_MAX), so head always has room.
      */
+    char cors[256 + 2 * CONFIG_CORS_MAX] = "";
+    if (res->cors_origin != NULL && res->cors_methods != NULL) {
+        snprintf(cors, sizeof(cors), "Access-Control-Allow-Origin: %s\r\n"
+                 "Access-Control-Allow-Methods: %s\r\n"
+                 "Access-Control-Allow-Headers: " CORS_ALLOW_HEADERS "\r\n"
+                 "Access-Control-Max-Age: " CORS_MAX_AGE "\r\n",
+                 res->cors_origin, res->cors_methods);
+    } else if (res->cors_origin != NULL) {
+        snprintf(cors, sizeof(cors), "Access-Control-Allow-Origin: %s\r\n"
+                 "Access-Control-Expose-Headers: " CORS_EXPOSE_HEADERS
+                 "\r\n", res->cors_origin);
+    }
+    char length[256] = "";
+    if (!no_body) {
+        snprintf(length, sizeof(length), "Content-Type: %s\r\n"
+                 "Content-Length: %zu\r\n", type, len);
+    }
     int n = snprintf(head, sizeof(head), "Status: %d %s\r\n"
-                     "Content-Type: %s\r\n"
                      "Cache-Control: no-store\r\n"
-                     "%s%s%s%s%s"
-                     "Content-Length: %zu\r\n\r\n",
-                     res->status, http_status_text(res->status), type,
+                     "%s%s%s%s%s%s%s"
+                     "%s\r\n",
+                     res->status, http_status_text(res->status),
                      res->allow ? "Allow: " : "",
                      res->allow ? res->allow : "",
                      res->allow ? "\r\n" : "",
-                     res->www_authenticate
-                     ? "WWW-Authenticate: Bearer\r\n" : "",
+                     !res->www_authenticate ? ""
+                     : res->invalid_token
+                     ? "WWW-Authenticate: Bearer error=\"invalid_token\"\r\n"
+                     : "WWW-Authenticate: Bearer\r\n",
                      res->retry_after ? "Retry-After: 1\r\n" : "",
-                     len);
+                     cors, res->vary_origin ? "Vary: Origin\r\n" : "",
+                     length);
     if (n > 0 && (size_t) n < sizeof(head)) {
         FCGX_PutStr(head, n, fcgi->out);
     }

@@ -24,6 +24,8 @@ typedef struct http_request_s {
     const char *accept;
     const char *request_id;     /* "-" when nginx sent none */
     const char *client_addr;    /* REMOTE_ADDR; NULL when none */
+    const char *origin;         /* Origin; NULL when none */
+    const char *cors_method;    /* Access-Control-Request-Method; NULL */
     char *body;                 /* owned, NUL-terminated; NULL when empty */
     size_t body_len;
     bool body_too_large;
@@ -36,6 +38,10 @@ typedef struct http_response_s {
     const char *content_type;   /* for text */
     const char *allow;          /* Allow header of a 405 */
     bool www_authenticate;      /* 401: WWW-Authenticate: Bearer */
+    bool invalid_token;         /* ... with error="invalid_token" */
+    const char *cors_origin;    /* Access-Control-Allow-Origin; NULL: none */
+    const char *cors_methods;   /* a preflight's Access-Control-Allow-Methods */
+    bool vary_origin;           /* Vary: Origin (CORS is configured) */
     bool retry_after;           /* 503: Retry-After: 1 */
     const char *reason;         /* error reason, for the log */
 } http_response_t;

@@ -110,7 +110,9 @@ int main(void)
     metrics_t metrics;
     sigset_t signals;
 
-    if (!config_load(&cfg, lookup_env, err, sizeof(err))) {
+    if (!config_load(&cfg, lookup_env, err, sizeof(err))
+        || !config_load_files(&cfg, err, sizeof(err)))
+    {
         fprintf(stderr, "slotlock: configuration: %s\n", err);
         return 2;
     }

@@ -202,11 +202,22 @@ bool parse_resource_get(const char *query, resource_request_t *req,
 }
 
 bool parse_metrics(const char *query, const char *accept, bool *prometheus,
-                   json_t *errors)
+                   char *tenant, json_t *errors)
 {
     size_t before = json_array_size(errors);
     json_t *q = validate_query(query, errors);
     const char *format = json_string_value(json_object_get(q, "format"));
+
+    tenant[0] = '\0';
+    if (json_object_get(q, "tenantId") != NULL) {
+        slot_t slot;
+        unsigned present;
+
+        if (validate_slot(q, "resourceId", VALIDATE_NEED_TENANT, true, &slot,
+                          &present, errors)) {
+            strcpy(tenant, slot.tenant);
+        }
+    }
 
     if (format != NULL) {
         *prometheus = strcmp(format, "prometheus") == 0;

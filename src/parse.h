@@ -116,9 +116,10 @@ typedef struct booking_request_s {
 bool parse_booking(json_t *body, booking_request_t *req, json_t *errors);
 
 
-/* GET /api/locks/metrics: *prometheus when ?format=prometheus, or no
- * format and an Accept of text/plain (accept may be NULL). */
+/* GET /api/locks/metrics[?tenantId=]: *prometheus when ?format=prometheus,
+ * or no format and an Accept of text/plain (accept may be NULL); tenant
+ * (SLOT_ID_MAX + 1 bytes) the tenantId, "" when none was given. */
 bool parse_metrics(const char *query, const char *accept, bool *prometheus,
-                   json_t *errors);
+                   char *tenant, json_t *errors);
 
 #endif

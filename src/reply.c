@@ -4,6 +4,7 @@
 #include "reply.h"
 
 #include <string.h>
+#include <time.h>
 
 #include "auth.h"
 #include "log.h"
@@ -107,14 +108,22 @@ void reply_copy(json_t *body, json_t *answer, const char *name)
 }
 
 bool reply_admin(worker_t *w, const http_request_t *req,
+                 auth_action_t action, auth_principal_t *who,
                  http_response_t *res)
 {
-    switch (auth_check(w->cfg->admin_token, req->authorization)) {
+    switch (auth_identify(w->cfg, req->authorization, time(NULL), who)) {
     case AUTH_OK:
-        return true;
+        break;
     case AUTH_DISABLED:
         http_error(res, 403, "admin_disabled",
-                   "Admin routes are off: ADMIN_TOKEN is not set");
+                   "Admin routes are off: neither ADMIN_TOKEN nor tenant "
+                   "tokens (JWT_SECRET, JWT_PUBLIC_KEY_FILE) are set");
+        return false;
+    case AUTH_INVALID_TOKEN:
+        http_error(res, 401, "unauthorized",
+                   "The token is invalid, expired or not yet valid");
+        res->www_authenticate = true;
+        res->invalid_token = true;
         return false;
     default:
         http_error(res, 401, "unauthorized",
@@ -122,4 +131,23 @@ bool reply_admin(worker_t *w, const http_request_t *req,
         res->www_authenticate = true;
         return false;
     }
+    if (auth_may(who, action) != AUTH_ALLOWED) {
+        http_error(res, 403, "forbidden",
+                   "This token's role may not do that");
+        return false;
+    }
+    return true;
+}
+
+bool reply_tenant(const auth_principal_t *who, const char *tenant,
+                  http_response_t *res)
+{
+    if (tenant == NULL || tenant[0] == '\0'
+        || auth_may_tenant(who, tenant) == AUTH_ALLOWED)
+    {
+        return true;
+    }
+    http_error(res, 403, "forbidden_tenant",
+               "This token is for another tenant");
+    return false;
 }

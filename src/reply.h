@@ -2,7 +2,8 @@
  * reply.h - the answers every handler shapes the same way.
  *
  * On top of http.h's bodies: the 400 of a failed parse step, the 503 of a
- * data-layer failure, a refusal's status and message, and the admin check.
+ * data-layer failure, a refusal's status and message, and the checks of
+ * who may call the admin routes.
  */
 #ifndef SLOTLOCK_REPLY_H
 #define SLOTLOCK_REPLY_H
@@ -10,6 +11,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 
+#include "auth.h"
 #include "db.h"
 #include "http.h"
 #include "worker.h"
@@ -39,10 +41,21 @@ void reply_released(json_t *answer, http_response_t *res);
 void reply_copy(json_t *body, json_t *answer, const char *name);
 
 /*
- * Checks the admin token. False with res filled (403 admin_disabled or 401
- * unauthorized) when the request may not go on.
+ * Who calls an admin route (the operator's token or a tenant token, into
+ * who), and whether their role may do action. False with res filled when
+ * the request may not go on: 403 admin_disabled, 401 unauthorized (with
+ * error="invalid_token" for a bad tenant token), 403 forbidden.
  */
 bool reply_admin(worker_t *w, const http_request_t *req,
+                 auth_action_t action, auth_principal_t *who,
                  http_response_t *res);
+
+/*
+ * Whether who may act on tenant's data; false with 403 forbidden_tenant in
+ * res when not. An empty tenant (a missing tenantId, which its parse step
+ * refuses) passes, so that the request gets its validation error.
+ */
+bool reply_tenant(const auth_principal_t *who, const char *tenant,
+                  http_response_t *res);
 
 #endif

@@ -1,7 +1,7 @@
 /*
  * resources.c - /api/resources: a resource's settings, read by every lock
- * and booking script of the resource. Reading and writing them needs the
- * admin token.
+ * and booking script of the resource. The operator reads and writes any
+ * tenant's; a tenant token its own tenant's (staff may read them).
  */
 #include "resources.h"
 
@@ -30,12 +30,14 @@ void resource_get(worker_t *w, const http_request_t *req,
     json_t *answer;
     resource_request_t in;
 
+    auth_principal_t who;
+
     parse_resource_get(req->query, &in, errors);
-    if (!reply_admin(w, req, res)) {
+    if (!reply_admin(w, req, AUTH_READ, &who, res)) {
         json_decref(errors);
         return;
     }
-    if (reply_invalid(res, errors)
+    if (reply_invalid(res, errors) || !reply_tenant(&who, in.slot.tenant, res)
         || !reply_db(w, db_resource_get(&w->db, &in.slot, &answer), res))
     {
         return;
@@ -50,8 +52,9 @@ void resource_put(worker_t *w, const http_request_t *req,
     (void) match;
     json_t *body, *answer;
     resource_request_t in;
+    auth_principal_t who;
 
-    if (!reply_admin(w, req, res)
+    if (!reply_admin(w, req, AUTH_MANAGE, &who, res)
         || (body = http_json_body(req, res)) == NULL)
     {
         return;
@@ -59,7 +62,7 @@ void resource_put(worker_t *w, const http_request_t *req,
     json_t *errors = json_array();
     parse_resource_put(body, &in, errors);
     json_decref(body);
-    if (reply_invalid(res, errors)
+    if (reply_invalid(res, errors) || !reply_tenant(&who, in.slot.tenant, res)
         || !reply_db(w, db_resource_put(&w->db, &in, &answer), res))
     {
         return;

@@ -9,14 +9,34 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "admin.h"
 #include "resources.h"
 #include "appointments.h"
+#include "cors.h"
 #include "http.h"
 #include "locks.h"
 #include "worker.h"
+
+/* docs/openapi.json, embedded at build time (src/openapi_gen.c). */
+extern const char openapi_json[];
+
+/* GET /api/openapi.json: the API's own description. */
+static void openapi_document(worker_t *w, const http_request_t *req,
+                             const route_match_t *match,
+                             http_response_t *res)
+{
+    (void) w;
+    (void) req;
+    (void) match;
+    res->text = strdup(openapi_json);
+    if (res->text != NULL) {
+        res->status = 200;
+        res->content_type = "application/json; charset=utf-8";
+    }
+}
 
 typedef void (*handler_fn)(worker_t *w, const http_request_t *req,
                            const route_match_t *match, http_response_t *res);
@@ -40,6 +60,7 @@ static const handler_fn handlers[ROUTE_COUNT] = {
     [ROUTE_CHECKOUT] = lock_checkout,
     [ROUTE_RESOURCE_GET] = resource_get,
     [ROUTE_RESOURCE_PUT] = resource_put,
+    [ROUTE_OPENAPI] = openapi_document,
 };
 
 typedef struct route_entry_s {
@@ -65,6 +86,7 @@ static const route_entry_t fixed_routes[] = {
     { "/api/appointments", "POST", ROUTE_APPT_CREATE, "GET, POST" },
     { "/api/resources", "GET", ROUTE_RESOURCE_GET, "GET, PUT" },
     { "/api/resources", "PUT", ROUTE_RESOURCE_PUT, "GET, PUT" },
+    { "/api/openapi.json", "GET", ROUTE_OPENAPI, "GET" },
 };
 
 static const char *const route_names[ROUTE_COUNT] = {
@@ -87,6 +109,7 @@ static const char *const route_names[ROUTE_COUNT] = {
     [ROUTE_CHECKOUT] = "checkout",
     [ROUTE_RESOURCE_GET] = "resource_get",
     [ROUTE_RESOURCE_PUT] = "resource_put",
+    [ROUTE_OPENAPI] = "openapi",
 };
 
 const char *router_name(route_t route)
@@ -173,10 +196,49 @@ void router_match(const char *method, const char *path, route_match_t *m)
     set(m, ROUTE_NOT_FOUND, NULL, NULL);
 }
 
+/*
+ * CORS, when CORS_ALLOWED_ORIGINS is set: every answer says Vary: Origin
+ * and names a listed origin in Access-Control-Allow-Origin; OPTIONS on a
+ * known path is a preflight (204, and for a listed origin the path's
+ * methods and the headers it may send); a request that changes state and
+ * carries an unlisted Origin is refused before any handler runs. True
+ * when res is then the whole answer.
+ */
+static bool cors_answer(const char *list, const http_request_t *req,
+                        const route_match_t *match, http_response_t *res)
+{
+    if (list[0] == '\0') {
+        return false;
+    }
+    bool listed = cors_listed(list, req->origin);
+
+    res->vary_origin = true;
+    if (listed) {
+        res->cors_origin = req->origin;
+    }
+    if (strcmp(req->method, "OPTIONS") == 0 && match->allow != NULL) {
+        res->status = 204;
+        res->allow = match->allow;
+        if (listed && req->cors_method != NULL) {
+            res->cors_methods = match->allow;
+        }
+        return true;
+    }
+    if (req->origin != NULL && !listed && cors_state_changing(req->method)) {
+        http_error(res, 403, "origin_not_allowed",
+                   "Requests from this origin are not allowed");
+        return true;
+    }
+    return false;
+}
+
 void router_handle(worker_t *w, const http_request_t *req,
                    http_response_t *res, route_match_t *match)
 {
     router_match(req->method, req->path, match);
+    if (cors_answer(w->cfg->cors_allowed_origins, req, match, res)) {
+        return;
+    }
     if (match->route != ROUTE_NOT_FOUND) {
         handlers[match->route](w, req, match, res);
     } else if (match->allow != NULL) {

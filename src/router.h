@@ -27,6 +27,7 @@ typedef enum route_e {
     ROUTE_CHECKOUT,
     ROUTE_RESOURCE_GET,
     ROUTE_RESOURCE_PUT,
+    ROUTE_OPENAPI,
     ROUTE_COUNT
 } route_t;
 

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "keys.h"
 #include "slot.h"
 #include "validate.h"
 
@@ -75,11 +76,11 @@ static inline void fuzz_check_slot(const slot_t *slot, unsigned present)
         }
     }
     if ((present & VALIDATE_NEED_SLOT) == VALIDATE_NEED_SLOT) {
-        slot_keys_t keys;
+        keys_t keys;
         slot_t back;
 
-        slot_keys(slot, &keys);
-        FUZZ_CHECK(slot_parse_lock_key(keys.lock, &back));
+        keys_of_slot(slot, &keys);
+        FUZZ_CHECK(keys_parse_lock(keys.lock, &back));
         FUZZ_CHECK(strcmp(back.tenant, slot->tenant) == 0);
         FUZZ_CHECK(strcmp(back.resource, slot->resource) == 0);
         FUZZ_CHECK(strcmp(back.date, slot->date) == 0);

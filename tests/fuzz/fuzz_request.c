@@ -82,7 +82,10 @@ static void check_query(const char *query)
     fuzz_check_errors(errors);
     json_array_clear(errors);
 
-    parse_metrics(query, NULL, &prometheus, errors);
+    char tenant[SLOT_ID_MAX + 1];
+    if (parse_metrics(query, NULL, &prometheus, tenant, errors)) {
+        FUZZ_CHECK(tenant[0] == '\0' || validate_id(tenant));
+    }
     fuzz_check_errors(errors);
 
     if (json_array_size(errors) > 0) {

@@ -70,6 +70,8 @@ import tempfile
 import threading
 import time
 
+import openapi_check
+
 SRCDIR = os.path.abspath(os.environ.get("SLOTLOCK_SRCDIR") or os.path.join(
     os.path.dirname(os.path.abspath(__file__)), "..", ".."))
 APP_BIN = os.path.abspath(os.environ.get("SLOTLOCK_BIN")
@@ -269,7 +271,10 @@ def _send(conn, method, path, body, headers):
     data, headers = _encode_body(body, headers)
     conn.request(method, path, body=data, headers=headers)
     resp = conn.getresponse()
-    return Response(resp.status, resp.getheaders(), resp.read())
+    response = Response(resp.status, resp.getheaders(), resp.read())
+    # Every answer must match docs/openapi.json (openapi_check.py).
+    openapi_check.check(method, path, response)
+    return response
 
 
 def _send_raw(port, raw, timeout):
@@ -781,7 +786,8 @@ class Stack:
              "--rate", self.env.get("RATE_LIMIT_RPS", "0"),
              "--burst", self.env.get("RATE_LIMIT_BURST", "200"),
              "--www", os.path.join(SRCDIR, "www"),
-             "--workers", str(self.nginx_workers)],
+             "--workers", str(self.nginx_workers),
+             "--cors-origins", self.env.get("CORS_ALLOWED_ORIGINS", "")],
             check=True)
         if self.nginx_setup:
             self.nginx_setup(ndir)

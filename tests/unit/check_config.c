@@ -88,6 +88,12 @@ START_TEST(bad_values_name_their_variable)
         { "BOOKING_MIN_REPLICAS", "-1" },
         { "REDIS_CLUSTER_NODES", "a:1,b" },
         { "BOOKING_MIN_REPLICAS", "x" },
+        { "CORS_ALLOWED_ORIGINS", "*" },
+        { "CORS_ALLOWED_ORIGINS", "https://shop.example/" },
+        { "CORS_ALLOWED_ORIGINS", "shop.example" },
+        { "CORS_ALLOWED_ORIGINS", "https://a.example,,https://b.example" },
+        { "CORS_ALLOWED_ORIGINS", "https://a.example:99999999" },
+        { "JWT_SECRET", "too-short" },
     };
 
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {

@@ -240,13 +240,25 @@ START_TEST(query_routes_read_their_parameters)
     ck_assert(!parse_appointments("tenantId=t&status=gone", &list, errors));
     json_array_clear(errors);
 
-    ck_assert(parse_metrics("format=prometheus", NULL, &prometheus, errors));
+    char tenant[SLOT_ID_MAX + 1];
+    ck_assert(parse_metrics("format=prometheus", NULL, &prometheus, tenant,
+                            errors));
+    ck_assert_str_eq(tenant, "");
     ck_assert(prometheus);
-    ck_assert(parse_metrics("", "text/plain", &prometheus, errors));
+    ck_assert(parse_metrics("tenantId=t1", NULL, &prometheus, tenant,
+                            errors));
+    ck_assert_str_eq(tenant, "t1");
+    ck_assert(!parse_metrics("tenantId=a%20b", NULL, &prometheus, tenant,
+                             errors));
+    json_array_clear(errors);
+    ck_assert(parse_metrics("", "text/plain", &prometheus, tenant,
+                            errors));
     ck_assert(prometheus);
-    ck_assert(parse_metrics("", "application/json", &prometheus, errors));
+    ck_assert(parse_metrics("", "application/json", &prometheus, tenant,
+                            errors));
     ck_assert(!prometheus);
-    ck_assert(!parse_metrics("format=xml", NULL, &prometheus, errors));
+    ck_assert(!parse_metrics("format=xml", NULL, &prometheus, tenant,
+                             errors));
     json_decref(errors);
 }
 END_TEST
