@@ -63,7 +63,6 @@ static const char *reason_message(const char *reason)
         { "lock_used", "This lockId was already used for another booking" },
         { "checkout_started", "The payment phase of this hold has begun: "
           "it can no longer be extended" },
-        { "slot_full", "Every place of this slot is taken" },
     };
 
     for (size_t i = 0; i < sizeof(messages) / sizeof(messages[0]); i++) {
