@@ -12,8 +12,8 @@
 --            to N-1 only (sending GET /api/locks/health while the last
 --            answers are due), prints BENCH_FILLED once they are in and
 --            stops; with BENCH_BUSY_FREE=1 it leaves one quarter of
---            each day free (free_quarter below). script/bench fills days this way
---            before the two scenarios below.
+--            each day free (free_quarter below). script/bench fills
+--            days this way before the two scenarios below.
 --   status   GET /api/locks/status of days 0 to BENCH_BUSY_DAYS-1 in turn.
 --   cycle    acquire the free quarter of day d, then release it, for days
 --            0 to BENCH_BUSY_DAYS-1 in turn: acquire on a day that holds 95
