@@ -1,14 +1,17 @@
-"""script/bench: slotlock measured through nginx with wrk, beside two
+"""script/bench: slotlock measured through nginx with wrk, beside three
 baselines measured in the same run through the same nginx: nginx answering
-by itself (return 200), and a minimal libfcgi program making one Redis
-round trip per request (tests/bench/fcgi_baseline.c).
+by itself (return 200), a minimal libfcgi program making one Redis round
+trip per request (tests/bench/fcgi_baseline.c), and the stack a user would
+pick instead (tests/bench/node: Express and ioredis under node:cluster, the
+naive SET NX PX hold, behind nginx with upstream keepalive).
 
 The stack is the integration tests' own (harness.Stack): Redis (one
 redis-server, or with --cluster a Redis Cluster of three primaries) from
 script/render-redis-conf, the app under spawn-fcgi, nginx from
 script/render-nginx-conf. On top of it the bench starts the baseline
-program on a socket of its own and adds an nginx server for the baselines
-(/return200 and /fcgi) on a port of its own. Run it through script/bench.
+program on a socket of its own and the Node baseline on a loopback port,
+and adds two nginx servers on ports of their own: one for /return200 and
+/fcgi, one proxying to Node. Run it through script/bench.
 """
 
 import http.client
@@ -17,6 +20,7 @@ import random
 import re
 import resource
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -35,20 +39,34 @@ BASELINE_BIN = os.path.join(ROOT, "tests", "bench", "fcgi_baseline")
 BASELINE_PREFIX = "{bench_baseline}"
 BASELINE_NGINX = "baseline nginx return"
 BASELINE_FCGI = "baseline fcgi+redis"
+BASELINE_NODE = "baseline node express"
+NODE_DIR = os.path.join(HERE, "node")
+# The Node baseline's keys, like the libfcgi baseline's, in one slot.
+NODE_PREFIX = "{bench_node}"
+# Busy-day scenarios (tests/bench/busy_day.lua): days each wrk thread fills
+# for status (all 96 quarters held), and days per connection for the
+# acquire-then-release cycles on days of 95 holds (or empty ones), so that
+# a day's release is long answered before the day comes round again.
+BUSY_STATUS_DAYS = 16
+BUSY_ACQUIRE = "busy day acquire"
+CYCLE_FULL = "busy acq+rel, day of 95"
+CYCLE_EMPTY = "busy acq+rel, empty day"
+BUSY_CYCLE_DAYS_PER_CONN = 4
 # Live locks are preloaded in batches, so that Redis never blocks for long.
-PRELOAD_BATCH = 20000
+PRELOAD_BATCH = 2000
 PRELOAD_TTL_MS = 3600000
 
 USAGE = """\
 Usage: script/bench [--scale | --tune | --cluster] [options]
 
 Builds, then starts its own redis-server, slotlock and the baseline program
-(spawn-fcgi) and nginx in a temporary folder on free loopback ports
+(spawn-fcgi), the Node baseline (tests/bench/node, installed with npm ci
+the first time) and nginx in a temporary folder on free loopback ports
 (RATE_LIMIT_RPS=0), runs wrk scenarios (tests/bench/*.lua) and prints a
 table: req/s, p50/p99/max latency, the ratio to each baseline, the CPU the
-app and Redis spent per request, and Redis commands per request. Every
-scenario runs --runs times (interleaved) and the median is shown. Nothing
-is left running.
+app and Redis spent per request, and Redis commands per request, then how
+the run compares with the targets. Every scenario runs --runs times
+(interleaved) and the median is shown. Nothing is left running.
 
   --duration S     seconds per scenario run (default 10)
   --connections N  wrk connections (default 64)
@@ -61,6 +79,8 @@ is left running.
                    with fastcgi_keep_conn on (0: off; default: as shipped)
   --appendfsync M  Redis appendfsync: always (default, as script/server
                    runs Redis), everysec or no
+  --only REGEX     measure only the scenarios whose name REGEX matches
+                   (the baselines always)
   --scale          instead: throughput and p99 at 16, 64, 256 and 1024
                    connections, then acquire and status with 10k, 100k and
                    1M live locks preloaded, and Redis's memory
@@ -93,9 +113,9 @@ def parse_args(argv):
     opts = {"duration": "10", "connections": "64", "threads": "2",
             "runs": "2", "workers": "", "procs": "1", "backlog": "1024",
             "keepalive": "", "appendfsync": "always", "mode": "default",
-            "cluster": False}
+            "cluster": False, "only": ""}
     valued = ("duration", "connections", "threads", "runs", "workers",
-              "procs", "backlog", "keepalive", "appendfsync")
+              "procs", "backlog", "keepalive", "appendfsync", "only")
 
     def usage_error(text):
         sys.stderr.write(text + "\n")
@@ -146,6 +166,13 @@ def build():
                    check=True, stdout=subprocess.DEVNULL)
     if not shutil.which("wrk"):
         raise Fail("wrk is missing (script/bootstrap installs it)")
+    if not os.path.isdir(os.path.join(NODE_DIR, "node_modules")):
+        if not shutil.which("node") or not shutil.which("npm"):
+            raise Fail("the Node baseline needs node (18 or later) and npm")
+        say("installing the Node baseline (npm ci in tests/bench/node)")
+        subprocess.run(["npm", "ci", "--no-audit", "--no-fund",
+                        "--loglevel=error"], cwd=NODE_DIR, check=True,
+                       stdout=subprocess.DEVNULL)
     # 1024 connections need more than the usual 1024 descriptors, in wrk
     # and in nginx (which inherits this limit).
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
@@ -170,6 +197,22 @@ def cpu_us(pids):
     return ticks * (1000000 // os.sysconf("SC_CLK_TCK"))
 
 
+def children(pid):
+    """The pids of pid's child processes."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % entry) as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(entry))
+    return found
+
+
 def wrk_line(output):
     """The fields of the "BENCH ..." line tests/bench/common.lua prints."""
     for line in output.splitlines():
@@ -187,6 +230,8 @@ class Bench:
         self.keepalive = opts["keepalive"]
         self.cluster = opts["cluster"]
         self.stack = None
+        self.node = None        # the Node baseline's primary process
+        self.node_pids = []
         self.results = []       # (label, run, [the values report() shows])
         self.flush = True       # measure() empties Redis first
         # Commands that count as the app's round trips; see commands().
@@ -199,6 +244,8 @@ class Bench:
         its own socket, and nginx with the baselines' server; waits until
         the app and both baselines answer 200."""
         self.baseline_port = free_port()
+        self.node_port = free_port()         # Node itself
+        self.node_nginx_port = free_port()   # nginx in front of it
         self.url = None
         env = {"WORKERS": self.workers or None, "RATE_LIMIT_RPS": "0"}
         self.stack = Stack(
@@ -209,6 +256,7 @@ class Bench:
         stack = self.stack
         self.url = stack.url
         self.baseline_url = "http://127.0.0.1:%d" % self.baseline_port
+        self.node_url = "http://127.0.0.1:%d" % self.node_nginx_port
 
         baseline_env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"),
                         "REDIS_HOST": "127.0.0.1",
@@ -225,16 +273,70 @@ class Bench:
         stack.spawn_fcgi("baseline", self.baseline_socket(stack.dir),
                          [BASELINE_BIN], env=baseline_env, procs=self.procs,
                          backlog=self.backlog)
+        self.start_node(baseline_env)
 
         for url in (self.url + "/api/locks/health",
                     self.baseline_url + "/fcgi",
-                    self.baseline_url + "/return200"):
+                    self.baseline_url + "/return200",
+                    self.node_url + "/health"):
             if not harness.wait_until(lambda: self.get_status(url) == 200,
                                       10, 0.1, ignore=(OSError,)):
-                raise Fail("%s does not answer 200\n%s"
-                           % (url, stack.logs()))
+                raise Fail("%s does not answer 200\n%s\n---- node\n%s"
+                           % (url, stack.logs(), self.node_log()))
+        # node:cluster's workers, whose CPU counts as the baseline's.
+        self.node_pids = [self.node.pid] + children(self.node.pid)
+        # Node compiles its hot paths while it runs: a first run of a few
+        # seconds is slower, so each server gets one before any is timed.
+        for script, target in (("acquire_unique.lua", self.node_url),
+                               ("acquire_unique.lua", self.url)):
+            subprocess.run(
+                ["wrk", "-t%d" % self.opts["threads"],
+                 "-c%d" % self.opts["connections"], "-d3s",
+                 "-s", os.path.join(HERE, script), target],
+                env=dict(os.environ, BENCH_SALT="warm"),
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def start_node(self, baseline_env):
+        """The Node baseline (tests/bench/node/server.js) on node_port,
+        one worker per core, against the same Redis (in a cluster, the
+        node that serves its keys' slot)."""
+        env = dict(baseline_env, PORT=str(self.node_port))
+        env.pop("WORKERS", None)
+        env["KEY_PREFIX"] = NODE_PREFIX if self.cluster else "bench_node"
+        if self.cluster:
+            env["REDIS_PORT"] = str(self.stack.redis_node_of(NODE_PREFIX))
+        env["NODE_ENV"] = "production"
+        self.node_log_path = os.path.join(self.stack.dir, "node.log")
+        with open(self.node_log_path, "ab") as log:
+            self.node = subprocess.Popen(
+                ["node", os.path.join(NODE_DIR, "server.js")], env=env,
+                cwd=NODE_DIR, stdin=subprocess.DEVNULL, stdout=log,
+                stderr=subprocess.STDOUT, start_new_session=True)
+
+    def node_log(self):
+        try:
+            with open(self.node_log_path, errors="replace") as f:
+                return f.read()[-4000:]
+        except (OSError, AttributeError):
+            return ""
+
+    def stop_node(self):
+        if self.node is None:
+            return
+        try:
+            os.killpg(self.node.pid, signal.SIGTERM)
+            self.node.wait(5)
+        except (ProcessLookupError, subprocess.TimeoutExpired):
+            pass
+        try:
+            os.killpg(self.node.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        self.node.wait()
+        self.node = None
 
     def stop_stack(self):
+        self.stop_node()
         if self.stack:
             self.stack.stop()
         self.stack = None
@@ -292,6 +394,22 @@ class Bench:
                   "    }",
                   "    location = /fcgi {",
                   "        fastcgi_pass bench_baseline;",
+                  "    }",
+                  "}"]
+        # The Node baseline as one would deploy it: nginx proxying to it
+        # with upstream keepalive (Node serves many requests per
+        # connection), the body limit and timeouts of the app's server.
+        bench += ["upstream bench_node {",
+                  "    server 127.0.0.1:%d max_fails=0;" % self.node_port,
+                  "    keepalive 32;",
+                  "}", "server {",
+                  "    listen 127.0.0.1:%d;" % self.node_nginx_port,
+                  "    client_max_body_size 16k;",
+                  "    location / {",
+                  "        proxy_pass http://bench_node;",
+                  "        proxy_http_version 1.1;",
+                  '        proxy_set_header Connection "";',
+                  "        proxy_set_header X-Request-Id $request_id;",
                   "    }",
                   "}"]
         with open(os.path.join(ndir, "bench.conf"), "w") as f:
@@ -366,8 +484,12 @@ class Bench:
         """One wrk measurement, kept for report(). expect: the statuses
         that count as answered; anything else, and socket errors, is
         "bad"."""
+        if not self.wanted(label):
+            return
         stack = self.stack
-        if label.startswith("baseline"):
+        if label.startswith(BASELINE_NODE):
+            pids, trips = self.node_pids, "set"
+        elif label.startswith("baseline"):
             pids, trips = stack.app_pids(["baseline"]), "set"
         else:
             pids, trips = stack.app_pids(), self.app_trips
@@ -416,6 +538,52 @@ class Bench:
         say("%-26s run %s: %7s req/s  p99 %6.1f ms  bad %s"
             % (label, run, f["rps"], values[2] / 1000, bad))
 
+    def wanted(self, label):
+        return (label.startswith("baseline") or not self.opts["only"]
+                or re.search(self.opts["only"], label) is not None)
+
+    def fill(self, salt, days, free):
+        """Fills days 0 to days-1 of every wrk thread with 15-minute holds
+        through the app (tests/bench/busy_day.lua, BENCH_BUSY=fill): all 96
+        quarters, or with free all but one. Not measured; ends wrk once
+        every thread has its answers."""
+        env = dict(os.environ, BENCH_SALT=salt, BENCH_BUSY="fill",
+                   BENCH_BUSY_SALT=salt, BENCH_BUSY_DAYS=str(days),
+                   BENCH_BUSY_FREE="1" if free else "0")
+        threads = self.opts["threads"]
+        began = time.monotonic()
+        proc = subprocess.Popen(
+            ["wrk", "-t%d" % threads, "-c%d" % self.opts["connections"],
+             "-d300s", "--timeout", "5s",
+             "-s", os.path.join(HERE, "busy_day.lua"), self.url],
+            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            text=True)
+        out, filled, answered, expected = [], 0, 0, 0
+        for line in proc.stdout:
+            out.append(line)
+            if line.startswith("BENCH_FILLED"):
+                fields = dict(kv.split("=") for kv in line.split()[1:])
+                answered += int(fields["answered"])
+                expected += int(fields["expected"])
+                filled += 1
+                if filled == threads:
+                    proc.send_signal(signal.SIGINT)
+        proc.wait()
+        f = wrk_line("".join(out))
+        holds = days * threads * (95 if free else 96)
+        bad = [item for item in (f["statuses"].split(",") if f else [])
+               if item != "-" and not item.startswith("200:")]
+        # wrk may miss an answer now and then (one in thousands); a day
+        # short of one hold is still a busy day.
+        if (filled != threads or bad or expected != holds
+                or answered < holds - threads):
+            sys.stderr.write("".join(out))
+            raise Fail("busy-day fill: %d of %d threads done, %d answers "
+                       "for %d holds, other statuses: %s"
+                       % (filled, threads, answered, holds, bad or "none"))
+        say("filled %d days with %d holds in %.1f s"
+            % (days * threads, holds, time.monotonic() - began))
+
     def report(self, ratios):
         """The median of every label's runs as a table; with ratios, each
         req/s also as a ratio to the two baselines of the same runs."""
@@ -429,6 +597,9 @@ class Bench:
         def med(label, i):
             return statistics.median(r[i] for r in rows[label])
 
+        self.medians = {label: [med(label, i) for i in range(9)]
+                        for label in order}
+
         def spread(label):
             v = [r[0] for r in rows[label]]
             m = statistics.median(v)
@@ -437,7 +608,7 @@ class Bench:
         head = "%-26s %8s %7s %7s %7s %5s" % (
             "scenario", "req/s", "p50 ms", "p99 ms", "max ms", "bad")
         if ratios:
-            head += " %7s %7s" % ("/nginx", "/fcgi")
+            head += " %7s %7s %7s" % ("/nginx", "/fcgi", "/node")
         head += " %6s %6s %5s %5s %6s" % ("app us", "red us", "trips",
                                           "cmds", "spread")
         out = [head, "-" * len(head)]
@@ -447,8 +618,9 @@ class Bench:
                 label, rps, med(label, 1) / 1000, med(label, 2) / 1000,
                 med(label, 3) / 1000, max(r[4] for r in rows[label]))
             if ratios:
-                line += " %7.2f %7.2f" % (rps / med(BASELINE_NGINX, 0),
-                                         rps / med(BASELINE_FCGI, 0))
+                line += " %7.2f %7.2f %7.2f" % (
+                    rps / med(BASELINE_NGINX, 0), rps / med(BASELINE_FCGI, 0),
+                    rps / med(BASELINE_NODE, 0))
             line += " %6.0f %6.0f %5.2f %5.1f %5.0f%%" % (
                 med(label, 5), med(label, 6), med(label, 7), med(label, 8),
                 spread(label))
@@ -456,13 +628,17 @@ class Bench:
         print("\n".join(out))
 
     def memory(self):
-        """VmRSS and VmHWM of each app process, in kB."""
+        """Prints VmRSS and VmHWM of each app process; returns the largest
+        VmHWM, in kB."""
+        peak = 0
         for pid in self.stack.app_pids():
             with open("/proc/%d/status" % pid) as f:
                 status = {line.split(":")[0]: re.sub(r"[ \t]+", " ", line)
                           for line in f.read().splitlines()}
             print("slotlock pid %d: %s, %s" % (pid, status["VmRSS"],
                                                status["VmHWM"]))
+            peak = max(peak, int(status["VmHWM"].split()[1]))
+        return peak
 
     def describe(self):
         with open("/proc/loadavg") as f:
@@ -503,15 +679,50 @@ class Bench:
 
     # ---- modes ------------------------------------------------------
 
+    def baselines(self, run, c, nginx=True):
+        if nginx:
+            self.measure(BASELINE_NGINX, run, c, "get.lua", self.baseline_url,
+                         "200", BENCH_PATH="/return200")
+        self.measure(BASELINE_FCGI, run, c, "get.lua", self.baseline_url,
+                     "200", BENCH_PATH="/fcgi")
+        self.measure(BASELINE_NODE, run, c, "acquire_unique.lua",
+                     self.node_url, "200")
+
+    def busy_day(self, run, c):
+        """The busy-day scenarios (tests/bench/busy_day.lua)."""
+        url = self.url
+        self.measure(BUSY_ACQUIRE, run, c, "busy_day.lua", url, "200")
+        self.measure("busy day acquire+book", run, c, "busy_day.lua", url,
+                     "200,201", BENCH_BUSY_BOOK="1")
+        # Days filled for status (all 96 quarters held) and for the
+        # acquire-then-release cycles (95 held, one free), then the same
+        # cycles on empty days.
+        tag = "%d%d" % (run, random.randrange(1 << 30))
+        cycle_days = BUSY_CYCLE_DAYS_PER_CONN * -(-c // self.opts["threads"])
+        self.flushall()
+        if self.wanted("busy day status, 96 held"):
+            self.fill("fs" + tag, BUSY_STATUS_DAYS, free=False)
+        if self.wanted(CYCLE_FULL):
+            self.fill("fc" + tag, cycle_days, free=True)
+        self.flush = False
+        self.measure("busy day status, 96 held", run, c, "busy_day.lua",
+                     url, "200", BENCH_BUSY="status",
+                     BENCH_BUSY_SALT="fs" + tag,
+                     BENCH_BUSY_DAYS=str(BUSY_STATUS_DAYS))
+        self.measure(CYCLE_FULL, run, c, "busy_day.lua", url, "200",
+                     BENCH_BUSY="cycle", BENCH_BUSY_SALT="fc" + tag,
+                     BENCH_BUSY_DAYS=str(cycle_days))
+        self.measure(CYCLE_EMPTY, run, c, "busy_day.lua", url, "200",
+                     BENCH_BUSY="cycle", BENCH_BUSY_SALT="fe" + tag,
+                     BENCH_BUSY_DAYS=str(cycle_days))
+        self.flush = True
+
     def default_run(self):
         c = self.opts["connections"]
         self.start_stack()
-        url, base = self.url, self.baseline_url
+        url = self.url
         for run in range(1, self.opts["runs"] + 1):
-            self.measure(BASELINE_NGINX, run, c, "get.lua", base, "200",
-                         BENCH_PATH="/return200")
-            self.measure(BASELINE_FCGI, run, c, "get.lua", base, "200",
-                         BENCH_PATH="/fcgi")
+            self.baselines(run, c)
             self.measure("acquire unique", run, c, "acquire_unique.lua",
                          url, "200")
             self.measure("acquire unique c256", run, 256,
@@ -524,13 +735,18 @@ class Bench:
                          url, "200")
             # Status of days that hold four locks each.
             self.flushall()
-            self.preload(4000)
+            if self.wanted("status"):
+                self.preload(4000)
             self.flush = False
             self.measure("status", run, c, "status.lua", url, "200",
                          BENCH_STATUS_SALT="pre", BENCH_STATUS_RANGE="2000")
             self.flush = True
             self.measure("health", run, c, "get.lua", url, "200",
                          BENCH_PATH="/api/locks/health")
+            # The baselines once more, so that both halves of a run have
+            # them near, then the busy day.
+            self.baselines(run, c, nginx=False)
+            self.busy_day(run, c)
         print()
         print(self.describe())
         print("connections: %d (c256: 256); /nginx, /fcgi: req/s over each "
@@ -551,10 +767,71 @@ class Bench:
                   "slot); cmds: commands\n"
                   "per request on all nodes, those run inside the scripts "
                   "included")
+        print("busy day: 15-minute holds, 96 to a specialist's day, taken "
+              "in random order\n"
+              "(tests/bench/busy_day.lua); acq+rel: acquire the one free "
+              "quarter of a day,\n"
+              "then release it; both requests count")
         print()
         self.report(ratios=True)
         print()
-        self.memory()
+        peak = self.memory()
+        print()
+        self.targets(peak)
+
+    def targets(self, peak_kb):
+        """How the run compares with the targets, from the medians."""
+        m = self.medians
+        rps, p99, red = 0, 2, 6
+
+        def ratio(a, b, i=rps):
+            return m[a][i] / m[b][i] if m[b][i] else float("inf")
+
+        def line(name, value, op, goal):
+            met = value >= goal if op == ">=" else value <= goal
+            verdict = "met" if met else "missed by %.0f%%" % (
+                100 * abs(value - goal) / goal)
+            print("  %-54s %6.2f (%s %.2f) %s" % (name, value, op, goal,
+                                                 verdict))
+
+        print("targets (medians of this run):")
+        checks = [
+            ("busy day acquire req/s / node baseline's",
+             lambda: ratio(BUSY_ACQUIRE, BASELINE_NODE), ">=", 1.5),
+            ("busy day acquire req/s / fcgi baseline's",
+             lambda: ratio(BUSY_ACQUIRE, BASELINE_FCGI), ">=", 0.9),
+            ("acquire unique req/s / fcgi baseline's",
+             lambda: ratio("acquire unique", BASELINE_FCGI), ">=", 0.9),
+            ("acq+rel req/s, empty day / day of 95 holds",
+             lambda: ratio(CYCLE_EMPTY, CYCLE_FULL), "<=", 1.3),
+            ("acquire's Redis us, day of 95 / empty day (estimate)",
+             lambda: acquire_cost(), "<=", 1.3),
+            ("busy day acquire p99 / fcgi baseline's p99",
+             lambda: ratio(BUSY_ACQUIRE, BASELINE_FCGI, p99), "<=", 1.5),
+            ("acquire unique p99 / fcgi baseline's p99",
+             lambda: ratio("acquire unique", BASELINE_FCGI, p99), "<=", 1.5),
+            ("slotlock VmHWM, MB", lambda: peak_kb / 1024.0, "<=", 16),
+        ]
+
+        def acquire_cost():
+            # Release costs the same on both kinds of day, so the
+            # difference in Redis CPU per request is the acquire's, spread
+            # over two requests; the acquire on an empty day costs about
+            # what "acquire unique" does.
+            alone = m["acquire unique"][red]
+            extra = 2 * (m[CYCLE_FULL][red] - m[CYCLE_EMPTY][red])
+            notes.append("  (acquire: %.0f us of Redis CPU on an empty day, "
+                         "%+.0f us on a day of 95 holds)" % (alone, extra))
+            return (alone + extra) / alone if alone else float("inf")
+
+        notes = []
+        for name, value, op, goal in checks:
+            try:
+                line(name, value(), op, goal)
+            except (KeyError, ZeroDivisionError):
+                continue
+        for note in notes:
+            print(note)
 
     def scale_run(self):
         self.start_stack()
