@@ -168,75 +168,88 @@ static bool valid_host_port_list(const char *list)
     return true;
 }
 
-bool config_load(config_t *cfg, config_lookup_fn lookup, char *err,
-                 size_t err_len)
+/* The Redis settings: where it is, how to reach it, how long to wait;
+ * and the workers. */
+static bool read_redis(config_t *cfg, config_lookup_fn lookup, char *err,
+                        size_t err_len)
 {
-    memset(cfg, 0, sizeof(*cfg));
-
     /*
-     * WORKERS 16: measured with script/bench --tune (README, Performance).
+     * WORKERS 16: measured with script/bench --tune (docs/performance.md).
      * A worker spends most of a request waiting on Redis, so more of them
      * than cores keep Redis busy; 32 measured alike, 64 and 4 slower.
      */
-    if (!read_str(lookup, "REDIS_HOST", "localhost", cfg->redis_host, err,
-                  err_len)
-        || !read_int(lookup, "REDIS_PORT", 6379, 1, 65535, &cfg->redis_port,
-                     err, err_len)
-        || !read_str(lookup, "REDIS_PASSWORD", "", cfg->redis_password, err,
-                     err_len)
-        || !read_int(lookup, "REDIS_DB", 0, 0, 1000000, &cfg->redis_db, err,
-                     err_len)
-        || !read_long(lookup, "REDIS_CONNECT_TIMEOUT", 10000, 1, 600000,
-                      &cfg->redis_connect_timeout_ms, err, err_len)
-        || !read_long(lookup, "REDIS_COMMAND_TIMEOUT", 2000, 1, 600000,
-                      &cfg->redis_command_timeout_ms, err, err_len)
-        || !read_int(lookup, "REDIS_MAX_RETRY_PER_REQUEST", 3, 0, 100,
-                     &cfg->redis_max_retry, err, err_len)
-        || !read_int(lookup, "WORKERS", 16, 1, 1024, &cfg->workers, err,
-                     err_len)
-        || !read_str(lookup, "REDIS_SENTINELS", "", cfg->redis_sentinels,
-                     err, err_len)
-        || !read_str(lookup, "REDIS_MASTER_NAME", "slotlock",
-                     cfg->redis_master_name, err, err_len)
-        || !read_str(lookup, "REDIS_SENTINEL_PASSWORD", "",
-                     cfg->redis_sentinel_password, err, err_len)
-        || !read_str(lookup, "REDIS_CLUSTER_NODES", "",
-                     cfg->redis_cluster_nodes, err, err_len)
-        || !read_int(lookup, "BOOKING_MIN_REPLICAS", 0, 0, 100,
-                     &cfg->booking_min_replicas, err, err_len)
-        || !read_long(lookup, "LOCK_TTL", 120000, 1000, 86400000,
-                      &cfg->lock_ttl_ms, err, err_len)
-        || !read_long(lookup, "LOCK_REFRESH_INTERVAL", 30000, 100, 86400000,
-                      &cfg->lock_refresh_interval_ms, err, err_len)
-        || !read_long(lookup, "LOCK_MAX_HOLD", 600000, 1000, 86400000,
-                      &cfg->lock_max_hold_ms, err, err_len)
-        || !read_int(lookup, "LOCK_MAX_PER_HOLDER", 5, 1, 100000,
-                     &cfg->lock_max_per_holder, err, err_len)
-        || !read_int(lookup, "LOCK_MAX_PER_ADDRESS", 20, 0, 100000,
-                     &cfg->lock_max_per_address, err, err_len)
-        || !read_long(lookup, "PAYMENT_HOLD", 600000, 1000, 86400000,
-                      &cfg->payment_hold_ms, err, err_len)
-        || !read_str(lookup, "ADMIN_TOKEN", "", cfg->admin_token, err,
-                     err_len)
-        || !read_str_max(lookup, "CORS_ALLOWED_ORIGINS", "",
-                         cfg->cors_allowed_origins, CONFIG_CORS_MAX, err,
-                         err_len)
-        || !read_str(lookup, "JWT_SECRET", "", cfg->jwt_secret, err,
-                     err_len)
-        || !read_str(lookup, "JWT_PUBLIC_KEY_FILE", "",
-                     cfg->jwt_public_key_file, err, err_len)
-        || !read_str(lookup, "JWT_ISSUER", "", cfg->jwt_issuer, err,
-                     err_len)
-        || !read_str(lookup, "JWT_AUDIENCE", "", cfg->jwt_audience, err,
-                     err_len)
-        || !read_str(lookup, "JWT_TENANT_CLAIM", "tenantId",
-                     cfg->jwt_tenant_claim, err, err_len)
-        || !read_str(lookup, "JWT_ROLE_CLAIM", "role", cfg->jwt_role_claim,
-                     err, err_len))
-    {
-        return false;
-    }
+    return read_str(lookup, "REDIS_HOST", "localhost", cfg->redis_host, err,
+                    err_len)
+           && read_int(lookup, "REDIS_PORT", 6379, 1, 65535, &cfg->redis_port,
+                       err, err_len)
+           && read_str(lookup, "REDIS_PASSWORD", "", cfg->redis_password, err,
+                       err_len)
+           && read_int(lookup, "REDIS_DB", 0, 0, 1000000, &cfg->redis_db, err,
+                       err_len)
+           && read_long(lookup, "REDIS_CONNECT_TIMEOUT", 10000, 1, 600000,
+                        &cfg->redis_connect_timeout_ms, err, err_len)
+           && read_long(lookup, "REDIS_COMMAND_TIMEOUT", 2000, 1, 600000,
+                        &cfg->redis_command_timeout_ms, err, err_len)
+           && read_int(lookup, "REDIS_MAX_RETRY_PER_REQUEST", 3, 0, 100,
+                       &cfg->redis_max_retry, err, err_len)
+           && read_int(lookup, "WORKERS", 16, 1, 1024, &cfg->workers, err,
+                       err_len)
+           && read_str(lookup, "REDIS_SENTINELS", "", cfg->redis_sentinels,
+                       err, err_len)
+           && read_str(lookup, "REDIS_MASTER_NAME", "slotlock",
+                       cfg->redis_master_name, err, err_len)
+           && read_str(lookup, "REDIS_SENTINEL_PASSWORD", "",
+                       cfg->redis_sentinel_password, err, err_len)
+           && read_str(lookup, "REDIS_CLUSTER_NODES", "",
+                       cfg->redis_cluster_nodes, err, err_len)
+           && read_int(lookup, "BOOKING_MIN_REPLICAS", 0, 0, 100,
+                       &cfg->booking_min_replicas, err, err_len);
+}
 
+/* The lock settings: lives, caps, the payment phase. */
+static bool read_locks(config_t *cfg, config_lookup_fn lookup, char *err,
+                       size_t err_len)
+{
+    return read_long(lookup, "LOCK_TTL", 120000, 1000, 86400000,
+                     &cfg->lock_ttl_ms, err, err_len)
+           && read_long(lookup, "LOCK_REFRESH_INTERVAL", 30000, 100, 86400000,
+                        &cfg->lock_refresh_interval_ms, err, err_len)
+           && read_long(lookup, "LOCK_MAX_HOLD", 600000, 1000, 86400000,
+                        &cfg->lock_max_hold_ms, err, err_len)
+           && read_int(lookup, "LOCK_MAX_PER_HOLDER", 5, 1, 100000,
+                       &cfg->lock_max_per_holder, err, err_len)
+           && read_int(lookup, "LOCK_MAX_PER_ADDRESS", 20, 0, 100000,
+                       &cfg->lock_max_per_address, err, err_len)
+           && read_long(lookup, "PAYMENT_HOLD", 600000, 1000, 86400000,
+                        &cfg->payment_hold_ms, err, err_len);
+}
+
+/* Who may do what: the operator's token, CORS, tenant tokens. */
+static bool read_access(config_t *cfg, config_lookup_fn lookup, char *err,
+                        size_t err_len)
+{
+    return read_str(lookup, "ADMIN_TOKEN", "", cfg->admin_token, err,
+                    err_len)
+           && read_str_max(lookup, "CORS_ALLOWED_ORIGINS", "",
+                           cfg->cors_allowed_origins, CONFIG_CORS_MAX, err,
+                           err_len)
+           && read_str(lookup, "JWT_SECRET", "", cfg->jwt_secret, err,
+                       err_len)
+           && read_str(lookup, "JWT_PUBLIC_KEY_FILE", "",
+                       cfg->jwt_public_key_file, err, err_len)
+           && read_str(lookup, "JWT_ISSUER", "", cfg->jwt_issuer, err,
+                       err_len)
+           && read_str(lookup, "JWT_AUDIENCE", "", cfg->jwt_audience, err,
+                       err_len)
+           && read_str(lookup, "JWT_TENANT_CLAIM", "tenantId",
+                       cfg->jwt_tenant_claim, err, err_len)
+           && read_str(lookup, "JWT_ROLE_CLAIM", "role", cfg->jwt_role_claim,
+                       err, err_len);
+}
+
+/* The checks that take more than one variable, or a list's shape. */
+static bool check_settings(const config_t *cfg, char *err, size_t err_len)
+{
     if (cfg->lock_ttl_ms > cfg->lock_max_hold_ms) {
         snprintf(err, err_len, "LOCK_TTL (%ld) must not be larger than "
                  "LOCK_MAX_HOLD (%ld)", cfg->lock_ttl_ms,
@@ -282,6 +295,16 @@ bool config_load(config_t *cfg, config_lookup_fn lookup, char *err,
         return false;
     }
     return true;
+}
+
+bool config_load(config_t *cfg, config_lookup_fn lookup, char *err,
+                 size_t err_len)
+{
+    memset(cfg, 0, sizeof(*cfg));
+    return read_redis(cfg, lookup, err, err_len)
+           && read_locks(cfg, lookup, err, err_len)
+           && read_access(cfg, lookup, err, err_len)
+           && check_settings(cfg, err, err_len);
 }
 
 bool config_jwt_enabled(const config_t *cfg)
