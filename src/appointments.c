@@ -80,6 +80,16 @@ static bool may_book(worker_t *w, const http_request_t *req,
            && reply_tenant(&who, in->slot.tenant, res);
 }
 
+/* The path's appointment id, or false with 404 not_found in res. */
+static bool appointment_id(const route_match_t *match, http_response_t *res)
+{
+    if (parse_appointment_id(match->param)) {
+        return true;
+    }
+    http_error(res, 404, "not_found", "No appointment has that id");
+    return false;
+}
+
 /* The tenant of an answer's stored appointment; "" for a refusal. */
 static const char *answer_tenant(json_t *answer)
 {
@@ -164,7 +174,7 @@ void appointment_get(worker_t *w, const http_request_t *req,
     json_t *answer;
     auth_principal_t who;
 
-    if (reply_admin(w, req, AUTH_READ, &who, res)
+    if (reply_admin(w, req, AUTH_READ, &who, res) && appointment_id(match, res)
         && reply_db(w, db_appointment(&w->db, match->param, &answer), res))
     {
         if (reply_tenant(&who, answer_tenant(answer), res)) {
@@ -185,7 +195,9 @@ void appointment_cancel(worker_t *w, const http_request_t *req,
     json_t *answer;
     auth_principal_t who;
 
-    if (!reply_admin(w, req, AUTH_MANAGE, &who, res)) {
+    if (!reply_admin(w, req, AUTH_MANAGE, &who, res)
+        || !appointment_id(match, res))
+    {
         return;
     }
     if (who.role != AUTH_OPERATOR) {

@@ -103,6 +103,11 @@ void parse_client(const char *addr, lock_request_t *req)
  * Query routes
  * ------------------------------------------------------------------- */
 
+bool parse_appointment_id(const char *path_id)
+{
+    return path_id != NULL && validate_uuid(path_id);
+}
+
 bool parse_status(const char *query, slot_t *slot, json_t *errors)
 {
     size_t before = json_array_size(errors);

@@ -70,6 +70,10 @@ bool parse_resource_put(json_t *body, resource_request_t *req,
 bool parse_resource_get(const char *query, resource_request_t *req,
                         json_t *errors);
 
+/* GET and DELETE /api/appointments/{id}: true when the path's id is an
+ * appointment id (a UUID); any other is a 404, as no appointment has it. */
+bool parse_appointment_id(const char *path_id);
+
 /* GET /api/locks/status?tenantId=&resourceId=&date= */
 bool parse_status(const char *query, slot_t *slot, json_t *errors);
 

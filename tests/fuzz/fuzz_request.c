@@ -151,6 +151,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         fuzz_check_errors(errors);
         json_array_clear(errors);
     }
+    if (m.route == ROUTE_APPT_GET || m.route == ROUTE_APPT_CANCEL) {
+        FUZZ_CHECK(!parse_appointment_id(m.param)
+                   || strlen(m.param) == VALIDATE_UUID_LEN);
+    }
 
     fuzz_check_errors(errors);
     json_decref(errors);
