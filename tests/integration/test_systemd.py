@@ -170,7 +170,8 @@ def cannot_run():
                 return "%s missing, cannot build the .deb (apt-get install " \
                     "%s; script/bootstrap does)" % (tool, pkg)
     for prog in ("/usr/bin/redis-server", "/usr/sbin/nginx",
-                 "/usr/bin/spawn-fcgi", "/usr/bin/curl", "/usr/bin/apt-get"):
+                 "/usr/bin/spawn-fcgi", "/usr/bin/curl", "/usr/bin/apt-get",
+                 "/usr/bin/ss"):
         if not os.path.exists(prog):
             return "%s missing: the container runs this machine's own " \
                 "programs (script/bootstrap installs them)" % prog
@@ -386,6 +387,13 @@ class SystemdTest(unittest.TestCase):
             cls.box.stop()
             cls.box = None
         shutil.rmtree(cls.tmp, ignore_errors=True)
+
+    def setUp(self):
+        # Each check starts from a running service, whatever the one
+        # before it left.
+        if self.sh("test -e " + UNIT, check=False).returncode == 0:
+            self.sh("systemctl reset-failed slotlock; systemctl start slotlock",
+                    check=False)
 
     # ---- helpers -----------------------------------------------------------
 
@@ -621,14 +629,23 @@ class SystemdTest(unittest.TestCase):
     # ---- 4: stop with requests in flight --------------------------------
 
     def test_4_stop_answers_every_request_in_flight_and_exits_0(self):
+        # Requests may wait on Redis longer than the 2 s default here.
+        self.sh("cp -p %s /root/slotlock.env.good && "
+                "echo REDIS_COMMAND_TIMEOUT=10000 >> %s && "
+                "systemctl restart slotlock" % (ENV_FILE, ENV_FILE))
+        self.addCleanup(self.sh, "mv /root/slotlock.env.good %s && "
+                        "systemctl restart slotlock" % ENV_FILE)
         self.wait_healthy()
         pid = self.main_pid()
-        # Redis holds every command for 1.5 s: the requests below are all in
-        # the app, waiting on Redis, when the stop comes.
+        # Redis holds every command for 4 s: the requests below are all in
+        # the app (8 connections accepted on its socket), waiting on Redis,
+        # when the stop comes.
         out = os.path.join(self.tmp, "batch.json")
-        self.sh("redis-cli CLIENT PAUSE 1500 ALL")
+        self.sh("redis-cli CLIENT PAUSE 4000 ALL")
         proc = self.box.client("batch", out, 8, "stop")
-        time.sleep(0.6)
+        self.wait_for(lambda: int(self.sh(
+            "ss -xHn state established | grep -c ' %s '" % SOCKET,
+            check=False).stdout or 0) >= 8, 3.5, "8 requests in the app")
         t0 = time.time()
         stop = self.sh("systemctl stop slotlock", check=False)
         took = time.time() - t0
