@@ -255,21 +255,19 @@ class InstallTest(unittest.TestCase):
     @unittest.skipUnless(os.geteuid() == 0, "needs root to switch users")
     def test_unit_socket_is_open_to_the_nginx_group_and_no_one_else(self):
         # What systemd does with the unit, step by step: a runtime folder
-        # owned by a dynamic user (mode 0750), the "+" ExecStartPre lines
-        # as root, then ExecStart as that user, in no other group.
+        # owned by a dynamic user (mode 0750), ExecStart as that user, in
+        # no other group, then the "+" ExecStartPost line as root.
+        # (test_systemd.py runs the unit under systemd itself.)
         unit = self.path(UNIT)
         run = os.path.join(self.tmp, "run")
         os.mkdir(run, 0o750)
         os.chown(run, DYNAMIC_UID, DYNAMIC_UID)
-        group = None
-        for line in unit_lines(unit, "ExecStartPre"):
-            self.assertTrue(line.startswith("+"), line)
-            argv = [run if a == "/run/slotlock" else a
-                    for a in shlex.split(line[1:])]
-            if os.path.basename(argv[0]) == "chgrp":
-                group = argv[1]
-            subprocess.run(argv, check=True)
+        post = unit_lines(unit, "ExecStartPost")
+        self.assertEqual(len(post), 1)
+        self.assertTrue(post[0].startswith("+"), post[0])
+        group = re.search(r"chgrp (\S+) /run/slotlock ", post[0])
         self.assertIsNotNone(group, "the unit gives the folder to a group")
+        group = group.group(1)
         gid = grp.getgrnam(group).gr_gid
 
         sock = os.path.join(run, "slotlock.sock")
@@ -285,9 +283,14 @@ class InstallTest(unittest.TestCase):
         try:
             self.assertTrue(wait_until(lambda: os.path.exists(sock)
                                        or proc.poll() is not None))
+            subprocess.run(
+                [a.replace("/run/slotlock", run).replace("$$", "$")
+                 for a in shlex.split(post[0][1:])], check=True, timeout=30,
+                env=dict(os.environ, MAINPID=str(proc.pid)))
             st = os.stat(sock)
             self.assertEqual(st.st_uid, DYNAMIC_UID)
-            self.assertEqual(st.st_gid, gid, "socket group from the folder")
+            self.assertEqual(st.st_gid, gid, "socket given to the group")
+            self.assertEqual(os.stat(run).st_gid, gid, "and its folder")
             self.assertEqual(stat.S_IMODE(st.st_mode), 0o660)
 
             def connect_as(user):
