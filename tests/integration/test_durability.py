@@ -240,8 +240,13 @@ class DurabilityCase(unittest.TestCase):
                 "GET", "booking_lockid:" + lock["lockId"]), key)
             day_index = "booking_locks:{%s|%s}:%s" % (
                 lock["tenantId"], lock["resourceId"], lock["date"])
-            self.assertIsNotNone(stack.redis("ZSCORE", day_index,
-                                             lock["startTime"]))
+            # The day index holds the lock's interval, expiry and id,
+            # scored by its start minute.
+            start = (int(lock["startTime"][:2]) * 60
+                     + int(lock["startTime"][3:]))
+            members = stack.redis("ZRANGEBYSCORE", day_index, start, start)
+            self.assertTrue(any(m.endswith("/" + lock["lockId"])
+                                for m in members), (day_index, members))
             self.assertIn(lock["lockId"], live)
             self.assertIsNotNone(stack.redis(
                 "ZSCORE", "booking_holder:{%s}:%s" % (tenant,
