@@ -95,7 +95,7 @@ end
 -- is left to send, do not count; once there have been HEALTH_WAIT of them
 -- (every connection has gone round several times since its last acquire)
 -- no answer is still due, even if wrk lost count of one.
-local answered, expected, health_answers = 0, nil, 0
+local answered, expected, health_answers, reported = 0, nil, 0, false
 local HEALTH_WAIT = 1024
 
 function response(status, headers, body)
@@ -108,7 +108,11 @@ function response(status, headers, body)
         end
         expected = expected or days_max
             * (leave_free and QUARTERS - 1 or QUARTERS) * (book and 2 or 1)
-        if answered == expected or health_answers == HEALTH_WAIT then
+        if not reported
+           and (answered >= expected or health_answers >= HEALTH_WAIT) then
+            -- Once: answers still on their way after the stop must not
+            -- report the thread done twice.
+            reported = true
             io.write(string.format("BENCH_FILLED answered=%d expected=%d\n",
                                    answered, expected))
             io.flush()
