@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cors.h"
+
 /* A blank value counts as unset, as in a .env line "REDIS_PASSWORD=". */
 static const char *lookup_value(config_lookup_fn lookup, const char *name)
 {
@@ -119,24 +121,13 @@ static bool valid_origin(const char *p, size_t len)
 /* A comma-separated list of origins (spaces around items allowed). */
 static bool valid_origin_list(const char *list)
 {
-    const char *p = list;
+    const char *item;
+    size_t len;
 
-    while (*p != '\0') {
-        size_t len = strcspn(p, ",");
-        const char *start = p, *end = p + len;
-
-        while (start < end && *start == ' ') {
-            start++;
-        }
-        while (end > start && end[-1] == ' ') {
-            end--;
-        }
-        if (!valid_origin(start, (size_t) (end - start))) {
+    for (const char *p = list; (p = cors_next_item(p, &item, &len)) != NULL;)
+    {
+        if (!valid_origin(item, len)) {
             return false;
-        }
-        p += len;
-        if (*p == ',') {
-            p++;
         }
     }
     return true;

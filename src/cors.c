@@ -5,32 +5,37 @@
 
 #include <string.h>
 
+const char *cors_next_item(const char *p, const char **item, size_t *len)
+{
+    if (*p == '\0') {
+        return NULL;
+    }
+    size_t n = strcspn(p, ",");
+    const char *start = p, *end = p + n;
+
+    while (start < end && *start == ' ') {
+        start++;
+    }
+    while (end > start && end[-1] == ' ') {
+        end--;
+    }
+    *item = start;
+    *len = (size_t) (end - start);
+    return p[n] == ',' ? p + n + 1 : p + n;
+}
+
 bool cors_listed(const char *list, const char *origin)
 {
-    size_t olen;
+    const char *item;
+    size_t len, olen;
 
     if (list == NULL || origin == NULL || (olen = strlen(origin)) == 0) {
         return false;
     }
-    const char *p = list;
-    while (*p != '\0') {
-        size_t len = strcspn(p, ",");
-        const char *start = p, *end = p + len;
-
-        while (start < end && *start == ' ') {
-            start++;
-        }
-        while (end > start && end[-1] == ' ') {
-            end--;
-        }
-        if ((size_t) (end - start) == olen
-            && memcmp(start, origin, olen) == 0)
-        {
+    for (const char *p = list; (p = cors_next_item(p, &item, &len)) != NULL;)
+    {
+        if (len == olen && memcmp(item, origin, olen) == 0) {
             return true;
-        }
-        p += len;
-        if (*p == ',') {
-            p++;
         }
     }
     return false;

@@ -11,6 +11,7 @@
 #define SLOTLOCK_CORS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 /* The request headers a preflight may ask for. */
 #define CORS_ALLOW_HEADERS "Authorization, Content-Type, X-Request-Id"
@@ -25,5 +26,12 @@ bool cors_listed(const char *list, const char *origin);
 
 /* True for the methods that change state: POST, PUT, PATCH, DELETE. */
 bool cors_state_changing(const char *method);
+
+/*
+ * Walks a comma-separated list: the item at p, spaces around it left out,
+ * into *item and *len; returns where the next one starts, or NULL at the
+ * end of the list.
+ */
+const char *cors_next_item(const char *p, const char **item, size_t *len);
 
 #endif
