@@ -97,8 +97,8 @@ START_TEST(bad_tenant_tokens_are_invalid)
         /* expired past the leeway, no exp, nbf ahead past the leeway */
         "{\"tenantId\":\"t1\",\"role\":\"admin\",\"exp\":1699999969}",
         "{\"tenantId\":\"t1\",\"role\":\"admin\"}",
-        "{\"tenantId\":\"t1\",\"role\":\"admin\",\"exp\":1700000100,"
-        "\"nbf\":1700000031}",
+        ("{\"tenantId\":\"t1\",\"role\":\"admin\",\"exp\":1700000100,"
+         "\"nbf\":1700000031}"),
         /* no tenant, a bad tenant, no role */
         "{\"role\":\"admin\",\"exp\":1700000100}",
         "{\"tenantId\":\"a/b\",\"role\":\"admin\",\"exp\":1700000100}",
