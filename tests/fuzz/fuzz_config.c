@@ -21,6 +21,9 @@ static const char *const variables[] = {
     "REDIS_MASTER_NAME", "REDIS_SENTINEL_PASSWORD", "REDIS_CLUSTER_NODES",
     "BOOKING_MIN_REPLICAS", "LOCK_TTL", "LOCK_REFRESH_INTERVAL",
     "LOCK_MAX_HOLD", "LOCK_MAX_PER_HOLDER", "ADMIN_TOKEN",
+    "LOCK_MAX_PER_ADDRESS", "PAYMENT_HOLD", "CORS_ALLOWED_ORIGINS",
+    "JWT_SECRET", "JWT_PUBLIC_KEY_FILE", "JWT_ISSUER", "JWT_AUDIENCE",
+    "JWT_TENANT_CLAIM", "JWT_ROLE_CLAIM",
 };
 
 /* The current input's entries; config_lookup_fn takes no context. */
@@ -67,6 +70,8 @@ static void check_config(const config_t *cfg)
     FUZZ_CHECK(cfg->lock_ttl_ms <= cfg->lock_max_hold_ms);
     FUZZ_CHECK(cfg->lock_refresh_interval_ms >= 100);
     FUZZ_CHECK(cfg->lock_max_per_holder >= 1);
+    FUZZ_CHECK(cfg->lock_max_per_address >= 0);
+    FUZZ_CHECK(cfg->payment_hold_ms >= 1000);
     FUZZ_CHECK(cfg->booking_min_replicas >= 0
                && cfg->booking_min_replicas <= 100);
     /* One way to reach Redis; a cluster has only database 0. */
