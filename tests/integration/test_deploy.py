@@ -43,7 +43,9 @@ SETTINGS = {
     "RATE_LIMIT_BURST",
     # The contract's additions.
     "LOCK_MAX_PER_ADDRESS", "PAYMENT_HOLD", "READ_RATE_LIMIT_RPS",
-    "READ_RATE_LIMIT_BURST",
+    "READ_RATE_LIMIT_BURST", "CORS_ALLOWED_ORIGINS", "JWT_SECRET",
+    "JWT_PUBLIC_KEY_FILE", "JWT_ISSUER", "JWT_AUDIENCE", "JWT_TENANT_CLAIM",
+    "JWT_ROLE_CLAIM",
 }
 
 # A user id no account has, like the one DynamicUser= makes.
