@@ -80,10 +80,14 @@ DYNAMIC_UIDS = range(61184, 65520)
 
 def _acquire(tenant, resource, date, port=4000):
     import http.client
+    # A tenant of its own for each hold: every request comes from one
+    # address, and the service as installed caps the live holds of one
+    # address per tenant (LOCK_MAX_PER_ADDRESS, 20).
+    tenant = "%s-%s-%s" % (tenant, resource, date)
     body = {"tenantId": tenant, "resourceId": resource, "date": date,
             "startTime": "10:00", "duration": 30, "ttl": 600000}
-    rec = {"resource": resource, "date": date, "status": 0, "lockId": None,
-           "error": None, "t0": time.time()}
+    rec = {"tenant": tenant, "resource": resource, "date": date, "status": 0,
+           "lockId": None, "error": None, "t0": time.time()}
     try:
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
         conn.request("POST", "/api/locks/acquire", json.dumps(body),
@@ -445,7 +449,7 @@ class SystemdTest(unittest.TestCase):
         """The acknowledged holds (200 with a lockId) missing from Redis."""
         acked = [r for r in results if r["status"] == 200 and r["lockId"]]
         script = "".join("GET booking_lock:{%s|%s}:%s:10:00\n" % (
-            tenant, r["resource"], r["date"]) for r in acked)
+            r["tenant"], r["resource"], r["date"]) for r in acked)
         out = self.sh("redis-cli", input=script).stdout.splitlines()
         self.assertEqual(len(out), len(acked))
         missing = []
