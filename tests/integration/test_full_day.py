@@ -5,9 +5,8 @@ that day, and an acquire refused on it, must not read every hold: Redis
 counts the commands the scripts run (INFO commandstats, after CONFIG
 RESETSTAT), and those per request must not grow with the holds of the day.
 The time Redis spends per script call (INFO commandstats usec of EVALSHA)
-is printed as well, and held to a bound with the best of a few rounds (the
-machine may be busy): a status of the full day within 5x an empty day's,
-a refused acquire within 3x an acquire on an empty day."""
+is printed for the reader, never asserted: on a shared machine it follows
+the load, not the code. script/bench holds the time ratios."""
 
 import os
 import sys
@@ -81,22 +80,10 @@ class FullDayTest(unittest.TestCase):
                     if n not in NOT_SCRIPT and "|" not in n}
         return commands, usec / CALLS
 
-    def best(self, empty, full, rounds=4):
-        """cost() of empty (requests, status) and of full, in turns: for
-        each the commands of the last round and the least time of all (the
-        machine is shared, so its load changes under the runs)."""
-        runs = [(self.cost(*empty), self.cost(*full)) for _ in range(rounds)]
-        return [(runs[-1][i][0], min(r[i][1] for r in runs))
-                for i in (0, 1)]
-
-    def measure(self, what, empty, full, factor):
-        """best() until full costs at most factor times empty in time, a
-        few tries at most (a busy machine slows single rounds); prints and
-        returns the last figures."""
-        for _ in range(3):
-            e, f = self.best(empty, full)
-            if f[1] <= factor * e[1]:
-                break
+    def measure(self, what, empty, full):
+        """cost() of empty (requests, status) and of full; prints and
+        returns both."""
+        e, f = self.cost(*empty), self.cost(*full)
         self.report(what, e, f)
         return e, f
 
@@ -119,10 +106,9 @@ class FullDayTest(unittest.TestCase):
     def test_status_of_a_full_day_costs_about_what_an_empty_one_does(self):
         empty, full = self.measure(
             "status", (lambda i: ("GET", status_path("idle")), 200),
-            (lambda i: ("GET", status_path(FULL)), 200), 5)
+            (lambda i: ("GET", status_path(FULL)), 200))
         self.assertLessEqual(sum(full[0].values()),
                              sum(empty[0].values()) + 1, full[0])
-        self.assertLessEqual(full[1], 5 * empty[1])
 
     def test_a_refused_acquire_on_a_full_day_reads_only_what_it_overlaps(self):
         def on_empty_day(i):
@@ -138,11 +124,11 @@ class FullDayTest(unittest.TestCase):
                      "startTime": hhmm(m), "duration": 1 + i % 60})
 
         empty, full = self.measure("acquire (refused on the full day)",
-                                   (on_empty_day, 200), (on_full_day, 409),
-                                   3)
-        # However many holds the day has: a bounded number of commands.
+                                   (on_empty_day, 200), (on_full_day, 409))
+        # However many holds the day has: a bounded number of commands,
+        # fewer than an acquire that succeeds makes.
         self.assertLessEqual(sum(full[0].values()), 12, full[0])
-        self.assertLessEqual(full[1], 3 * empty[1])
+        self.assertLess(sum(full[0].values()), sum(empty[0].values()))
 
     def test_a_hold_deleted_by_hand_stops_blocking_at_once(self):
         key = "booking_lock:{%s|%s}:%s:12:34" % (TENANT, FULL, DATE)
