@@ -3,8 +3,11 @@
 -- are (one MGET, nothing decoded here, so that a full day costs Redis
 -- about what an empty one does); the caller reads their records and drops
 -- those whose expiresAt has passed.
--- KEYS: day lock index (unused), day bookings, the day's 24 lock maps
---       (hour 00 to 23).
+-- Where holds may overlap (capacity above 1, see resource_settings) a
+-- start minute may have several, and the lock maps one record each: the
+-- day index is answered instead, as it is, for the caller to read.
+-- KEYS: day lock index, day bookings, the day's 24 lock maps (hour 00 to
+--       23), the resource's settings.
 -- ARGV: lock key prefix of the day (unused).
 local maps = redis.call('MGET', unpack(KEYS, 3, 26))
 for i = 1, 24 do
@@ -21,6 +24,11 @@ for _, m in ipairs(redis.call('ZRANGE', KEYS[2], 0, -1)) do
         booked[#booked + 1] = { startTime = hhmm(s), duration = d }
     end
 end
-return '{"ok":true,"serverTime":' .. now_ms() .. ',"lockMaps":["'
-       .. table.concat(maps, '","') .. '"],"booked":' .. cjson.encode(booked)
-       .. '}'
+local set = resource_settings(KEYS[27])
+local held = ''
+if set.shared then
+    held = ',"held":' .. cjson.encode(redis.call('ZRANGE', KEYS[1], 0, -1))
+end
+return '{"ok":true,"serverTime":' .. now_ms() .. ',"capacity":'
+       .. set.capacity .. ',"lockMaps":["' .. table.concat(maps, '","')
+       .. '"],"booked":' .. cjson.encode(booked) .. held .. '}'
