@@ -468,11 +468,16 @@ static json_t *locks_of_maps(json_t *maps, long long now)
  * The live locks of a day index's members (see common.lua), where a start
  * minute may have several: "<start>/<duration>/<expiresAt>/<lockId>", the
  * lockId left out of the answer. Members of another form and those that
- * ran out are left out.
+ * ran out are left out. The holds of one interval come one after the other
+ * (same score, and the members sort by duration, then expiresAt) and are
+ * answered as one entry: holds says how many, expiresIn is the first to
+ * run out.
  */
 static json_t *locks_of_index(json_t *members, long long now)
 {
     json_t *locked = json_array();
+    json_t *last = NULL;
+    int last_start = -1, last_duration = -1;
     size_t i;
     json_t *m;
 
@@ -489,11 +494,20 @@ static json_t *locks_of_index(json_t *members, long long now)
             || expires_at <= now) {
             continue;
         }
+        if (last != NULL && start == last_start
+            && duration == last_duration) {
+            json_object_set_new(last, "holds", json_integer(
+                json_integer_value(json_object_get(last, "holds")) + 1));
+            continue;
+        }
         snprintf(hhmm, sizeof(hhmm), "%02d:%02d", start / 60, start % 60);
-        json_array_append_new(locked, json_pack(
-            "{s:s, s:I, s:I}", "startTime", hhmm,
-            "duration", (json_int_t) duration,
-            "expiresIn", (json_int_t) (expires_at - now)));
+        last = json_pack("{s:s, s:I, s:I, s:i}", "startTime", hhmm,
+                         "duration", (json_int_t) duration,
+                         "expiresIn", (json_int_t) (expires_at - now),
+                         "holds", 1);
+        last_start = start;
+        last_duration = duration;
+        json_array_append_new(locked, last);
     }
     return locked;
 }
@@ -534,9 +548,12 @@ static void set_taken(json_t *locked, json_t *booked)
 
     for (int l = 0; l < 2; l++) {
         json_array_foreach(lists[l], i, e) {
+            json_t *holds = json_object_get(e, "holds");
+            int n = holds != NULL ? (int) json_integer_value(holds) : 1;
+
             interval_of(e, &start, &end);
-            cover[start]++;
-            cover[end]--;
+            cover[start] += n;
+            cover[end] -= n;
         }
     }
     for (int m = 1; m <= day; m++) {

@@ -60,11 +60,7 @@ if set.shared then
     end
     if not held then
         local taken, booked, locks = places_taken(index_key, booked_key,
-            ARGV[12], s, d, set, now, false)
-        if taken >= set.capacity then
-            taken, booked, locks = places_taken(index_key, booked_key,
-                ARGV[12], s, d, set, now, true)
-        end
+            ARGV[12], s, d, set, now)
         if taken >= set.capacity and (set.capacity > 1 or booked) then
             redis.call('HINCRBY', stats_key, 'locksFailed', 1)
             return fail(set.capacity > 1 and 'slot_full' or 'slot_booked')

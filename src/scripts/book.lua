@@ -39,13 +39,8 @@ end
 -- (capacity 1), or with every place taken at one of its minutes.
 local function refusal()
     if set.shared then
-        local now = now_ms()
         local taken, booked, locks = places_taken(index_key, booked_key,
-            ARGV[5], s, d, set, now, false)
-        if taken >= set.capacity then
-            taken, booked, locks = places_taken(index_key, booked_key,
-                ARGV[5], s, d, set, now, true)
-        end
+            ARGV[5], s, d, set, now_ms())
         if taken < set.capacity then
             return nil
         elseif set.capacity > 1 then

@@ -291,33 +291,49 @@ end
 -- capacity is or was above 1) an interval fits while, at each of its
 -- minutes, fewer than capacity holds and bookings meet it. The entries
 -- that may meet [s, s+d) start in (s - longest - g, s + d + g), longest
--- the longest duration ever held or booked on the resource: two range
+-- the longest duration held or booked on the resource: two range
 -- queries, and O(k + d + g) for the k entries found there, at most
--- capacity per minute of that window. Returns the most places taken at
--- one minute, the first booking met (its member) and the live locks met
--- (as entry_lock answers them, only when verify). Without verify a hold
--- counts by its index entry's expiresAt alone; with it, its lock key is
--- read too (a lock DEL'd by hand frees its place) and the entries found
--- gone are removed.
+-- capacity per minute of that window. A hold counts by its index entry's
+-- expiresAt; only when that leaves no place free are the holds' keys
+-- checked (a lock DEL'd by hand frees its place), with one MGET per
+-- thousand, the entries found gone removed, and the places counted again.
+-- Returns the most places taken at one minute, the first booking met (its
+-- member) and, with capacity 1, the live locks met as entry_lock answers
+-- them.
 local function places_taken(index_key, booked_key, key_prefix, s, d, set,
-                            now, verify)
+                            now)
     local g = set.before + set.after
     local lo, hi = '(' .. (s - set.longest - g), '(' .. (s + d + g)
     local width = d + g
-    local diff, booked, held = {}, nil, {}
-    local function add(start, duration)
-        local a = math.max(start, s) - s
-        local b = math.min(start + duration + g, s + width) - s
-        diff[a] = (diff[a] or 0) + 1
-        diff[b] = (diff[b] or 0) - 1
+    local booked, spans, entries = nil, {}, {}
+    local function add(list, start, duration)
+        list[#list + 1] = math.max(start, s) - s
+        list[#list + 1] = math.min(start + duration + g, s + width) - s
+    end
+    local function most(lists)
+        local diff, n, top = {}, 0, 0
+        for _, list in ipairs(lists) do
+            for i = 1, #list, 2 do
+                diff[list[i]] = (diff[list[i]] or 0) + 1
+                diff[list[i + 1]] = (diff[list[i + 1]] or 0) - 1
+            end
+        end
+        for m = 0, width - 1 do
+            n = n + (diff[m] or 0)
+            if n > top then
+                top = n
+            end
+        end
+        return top
     end
     for _, m in ipairs(redis.call('ZRANGEBYSCORE', booked_key, lo, hi)) do
         local bs, bd = parse_booked(m)
         if bs and overlaps(s, width, bs, bd + g) then
-            add(bs, bd)
+            add(spans, bs, bd)
             booked = booked or m
         end
     end
+    local held = {}
     local members = redis.call('ZRANGEBYSCORE', index_key, lo, hi,
                                'WITHSCORES')
     for i = 1, #members, 2 do
@@ -326,21 +342,84 @@ local function places_taken(index_key, booked_key, key_prefix, s, d, set,
         if e.expires_at <= now then
             entry_lock(index_key, key_prefix, e, now)
         elseif overlaps(s, width, e.start, e.duration + g) then
-            local l = not verify or entry_lock(index_key, key_prefix, e, now)
+            entries[#entries + 1] = e
+            add(held, e.start, e.duration)
+        end
+    end
+    local taken = most({ spans, held })
+    if taken < set.capacity then
+        return taken, booked, {}
+    end
+    local locks = {}
+    held = {}
+    if set.capacity == 1 then
+        for _, e in ipairs(entries) do
+            local l = entry_lock(index_key, key_prefix, e, now)
             if l then
-                add(e.start, e.duration)
-                held[#held + 1] = l
+                locks[#locks + 1] = l
+                add(held, e.start, e.duration)
             end
         end
+        return most({ spans, held }), booked, locks
     end
-    local n, most = 0, 0
-    for m = 0, width - 1 do
-        n = n + (diff[m] or 0)
-        if n > most then
-            most = n
+    -- Each hold is on its start time's own key or on its seat key: the
+    -- first are read once per start minute, the others in one MGET.
+    local starts, base, seats = {}, {}, {}
+    for _, e in ipairs(entries) do
+        if base[e.start] == nil then
+            base[e.start] = false
+            starts[#starts + 1] = e.start
         end
     end
-    return most, booked, held
+    local function mget(keys, from, to)
+        return redis.call('MGET', unpack(keys, from, to))
+    end
+    local function read_all(keys)
+        local out = {}
+        for from = 1, #keys, 1000 do
+            local got = mget(keys, from, math.min(from + 999, #keys))
+            for i = 1, #got do
+                out[from + i - 1] = got[i]
+            end
+        end
+        return out
+    end
+    local keys = {}
+    for i, start in ipairs(starts) do
+        keys[i] = key_prefix .. hhmm(start)
+    end
+    for i, raw in pairs(read_all(keys)) do
+        base[starts[i]] = raw
+    end
+    local names = {}
+    for i, start in ipairs(starts) do
+        names[start] = keys[i]
+    end
+    keys = {}
+    for _, e in ipairs(entries) do
+        local raw = base[e.start]
+        if not e.lock_id then
+            -- An entry of the older index, read from its lock key.
+            if entry_lock(index_key, key_prefix, e, now) then
+                add(held, e.start, e.duration)
+            end
+        elseif not (raw and string.find(raw, e.lock_id, 1, true)) then
+            seats[#seats + 1] = e
+            keys[#keys + 1] = seat_key(names[e.start], e.lock_id)
+        else
+            add(held, e.start, e.duration)
+        end
+    end
+    local got = read_all(keys)
+    for i, e in ipairs(seats) do
+        local raw = got[i]
+        if raw and string.find(raw, e.lock_id, 1, true) then
+            add(held, e.start, e.duration)
+        else
+            redis.call('ZREM', index_key, e.member)
+        end
+    end
+    return most({ spans, held }), booked, locks
 end
 
 -- The lock key that lockid_key points at; the caller still compares the

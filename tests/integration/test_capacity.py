@@ -129,8 +129,9 @@ class CapacityTest(CapacityCase):
         self.assertEqual(got.count((409, "slot_full")), 97, got)
         s = self.status()
         self.assertEqual(s["capacity"], 3)
-        self.assertEqual([(l["startTime"], l["taken"]) for l in s["locked"]],
-                         [("10:00", 3)] * 3)
+        # One entry per interval, with how many hold it.
+        self.assertEqual([(l["startTime"], l["holds"], l["taken"])
+                          for l in s["locked"]], [("10:00", 3, 3)])
 
     def test_overlapping_intervals_on_capacity_2(self):
         self.settings(capacity=2)
@@ -148,11 +149,11 @@ class CapacityTest(CapacityCase):
                           "slot_full")
         self.assertEqual(self.acquire(start="11:30", duration=30).status,
                          200)
-        taken = [(l["startTime"], l["duration"], l["taken"])
+        taken = [(l["startTime"], l["duration"], l["holds"], l["taken"])
                  for l in self.status()["locked"]]
-        self.assertEqual(taken, [("09:00", 90, 2), ("10:00", 60, 2),
-                                 ("10:30", 60, 2), ("11:00", 30, 2),
-                                 ("11:30", 30, 1)])
+        self.assertEqual(taken, [("09:00", 90, 1, 2), ("10:00", 60, 1, 2),
+                                 ("10:30", 60, 1, 2), ("11:00", 30, 1, 2),
+                                 ("11:30", 30, 1, 1)])
 
     def test_bookings_count_toward_capacity(self):
         self.settings(capacity=2)
@@ -192,7 +193,8 @@ class CapacityTest(CapacityCase):
             self.assertEqual(r.status, 200, r.text)
             again = self.held(start="10:00")
             self.assertReason(self.acquire(start="10:00"), 409, "slot_full")
-            self.assertEqual(len(self.status()["locked"]), 2)
+            self.assertEqual([l["holds"] for l in self.status()["locked"]],
+                             [2])
             first = again
 
     def test_each_hold_of_a_shared_start_is_its_own(self):
@@ -218,7 +220,21 @@ class CapacityTest(CapacityCase):
         self.assertEqual(r.status, 200, r.text)
         self.assertEqual(len(r.json["locks"]), 3, r.text)
         self.assertEqual(self.book(lock, start="10:00").status, 201)
-        self.assertEqual(len(self.status()["locked"]), 2)
+        self.assertEqual([l["holds"] for l in self.status()["locked"]], [2])
+
+    def test_a_hold_deleted_by_hand_frees_its_place(self):
+        self.settings(capacity=2)
+        base = self.held(start="10:00")
+        seat = self.held(start="10:00")
+        key = "booking_lock:{%s|specialist-1}:%s:10:00" % (self.tenant, DATE)
+        self.assertIn(seat, self.stack.redis("GET", key + "+" + seat))
+        self.assertReason(self.acquire(start="10:00"), 409, "slot_full")
+        self.assertEqual(self.stack.redis("DEL", key + "+" + seat), 1)
+        self.held(start="10:00")
+        self.assertReason(self.acquire(start="10:00"), 409, "slot_full")
+        self.assertIn(base, self.stack.redis("GET", key))
+        self.assertEqual(self.stack.redis("DEL", key), 1)
+        self.held(start="10:00")
 
     def test_capacity_1_again_refuses_as_before(self):
         self.settings(capacity=2)
@@ -251,6 +267,70 @@ class CapacityTest(CapacityCase):
                          {"startTime", "duration", "expiresIn"})
         self.assertEqual(s["booked"], [{"startTime": "12:00",
                                         "duration": 60}])
+
+
+class FullDayTest(CapacityCase):
+    """A day with every place of its 24 hours held: what an acquire refused
+    there costs Redis grows with the capacity, not with the day."""
+    CAPACITY = 20
+    NOT_SCRIPT = ("evalsha", "eval", "info", "config", "ping", "script",
+                  "hello", "client", "select", "auth", "cluster",
+                  "readonly", "asking")
+    env = dict(CapacityCase.env, LOCK_TTL="600000", LOCK_MAX_HOLD="600000")
+
+    def commands(self, requests):
+        """Script commands Redis ran per request of requests (method, path,
+        body tuples), each refused with slot_full."""
+        self.stack.redis("CONFIG", "RESETSTAT")
+        for req in requests:
+            self.assertReason(self.stack.request(*req), 409, "slot_full")
+        ports = (self.stack.redis_ports if self.stack.cluster
+                 else [self.stack.redis_port])
+        total = 0
+        for port in ports:
+            for line in self.stack.redis_node(
+                    port, "INFO", "commandstats").splitlines():
+                name, _, fields = line[8:].partition(":")
+                if (line.startswith("cmdstat_") and "|" not in name
+                        and name not in self.NOT_SCRIPT):
+                    total += int(dict(f.split("=") for f in
+                                      fields.split(","))["calls"])
+        return total / len(requests)
+
+    def fill(self, resource, hours):
+        calls = [("POST", "/api/locks/acquire", {
+            "tenantId": self.tenant, "resourceId": resource, "date": DATE,
+            "startTime": "%02d:00" % h, "duration": 60})
+            for h in hours for _ in range(self.CAPACITY)]
+        for i in range(0, len(calls), 48):
+            for r in concurrently(self.stack, calls[i:i + 48]):
+                self.assertEqual(r.status, 200, r.text)
+
+    def test_a_refused_acquire_reads_its_hour_only(self):
+        self.settings(resource="full", capacity=self.CAPACITY)
+        self.settings(resource="one", capacity=self.CAPACITY)
+        self.fill("full", range(24))
+        self.fill("one", [12])
+
+        def refused(resource, hours):
+            return [("POST", "/api/locks/acquire", {
+                "tenantId": self.tenant, "resourceId": resource,
+                "date": DATE, "startTime": "%02d:00" % h, "duration": 60})
+                for h in hours]
+        full = self.commands(refused("full", [12] * 20))
+        one = self.commands(refused("one", [12] * 20))
+        sys.stderr.write("\nslot_full at capacity %d: %.1f commands on a "
+                         "full day, %.1f with one hour held\n"
+                         % (self.CAPACITY, full, one))
+        self.assertEqual(full, one)
+        # Not one command per hold either: the keys of the holds met are
+        # checked with one MGET per thousand.
+        self.assertLessEqual(full, 12)
+        s = self.status("full")
+        self.assertEqual([(l["startTime"], l["holds"], l["taken"])
+                          for l in s["locked"]],
+                         [("%02d:00" % h, self.CAPACITY, self.CAPACITY)
+                          for h in range(24)])
 
 
 if __name__ == "__main__":
