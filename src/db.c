@@ -465,49 +465,35 @@ static json_t *locks_of_maps(json_t *maps, long long now)
 }
 
 /*
- * The live locks of a day index's members (see common.lua), where a start
- * minute may have several: "<start>/<duration>/<expiresAt>/<lockId>", the
- * lockId left out of the answer. Members of another form and those that
- * ran out are left out. The holds of one interval come one after the other
- * (same score, and the members sort by duration, then expiresAt) and are
- * answered as one entry: holds says how many, expiresIn is the first to
- * run out.
+ * The live locks where holds may overlap, as status.lua counts them per
+ * interval: "<start>/<duration>/<first expiresAt>/<holds>". holds says how
+ * many hold that interval, expiresIn is the first of them to run out.
+ * Entries of another form and those that ran out are left out.
  */
-static json_t *locks_of_index(json_t *members, long long now)
+static json_t *locks_of_index(json_t *groups, long long now)
 {
     json_t *locked = json_array();
-    json_t *last = NULL;
-    int last_start = -1, last_duration = -1;
     size_t i;
-    json_t *m;
+    json_t *g;
 
-    json_array_foreach(members, i, m) {
-        const char *text = json_string_value(m);
-        int start, duration, used = 0;
+    json_array_foreach(groups, i, g) {
+        const char *text = json_string_value(g);
+        int start, duration, holds;
         long long expires_at;
         char hhmm[8];
 
         if (text == NULL
-            || sscanf(text, "%4d/%4d/%lld/%n", &start, &duration,
-                      &expires_at, &used) != 3 || used == 0
-            || start < 0 || start >= 24 * 60 || duration <= 0
+            || sscanf(text, "%4d/%4d/%lld/%d", &start, &duration,
+                      &expires_at, &holds) != 4
+            || start < 0 || start >= 24 * 60 || duration <= 0 || holds <= 0
             || expires_at <= now) {
             continue;
         }
-        if (last != NULL && start == last_start
-            && duration == last_duration) {
-            json_object_set_new(last, "holds", json_integer(
-                json_integer_value(json_object_get(last, "holds")) + 1));
-            continue;
-        }
         snprintf(hhmm, sizeof(hhmm), "%02d:%02d", start / 60, start % 60);
-        last = json_pack("{s:s, s:I, s:I, s:i}", "startTime", hhmm,
-                         "duration", (json_int_t) duration,
-                         "expiresIn", (json_int_t) (expires_at - now),
-                         "holds", 1);
-        last_start = start;
-        last_duration = duration;
-        json_array_append_new(locked, last);
+        json_array_append_new(locked, json_pack(
+            "{s:s, s:I, s:I, s:i}", "startTime", hhmm,
+            "duration", (json_int_t) duration,
+            "expiresIn", (json_int_t) (expires_at - now), "holds", holds));
     }
     return locked;
 }
