@@ -16,6 +16,7 @@
 #include "resources.h"
 #include "appointments.h"
 #include "cors.h"
+#include "events.h"
 #include "http.h"
 #include "locks.h"
 #include "worker.h"
@@ -61,6 +62,7 @@ static const handler_fn handlers[ROUTE_COUNT] = {
     [ROUTE_RESOURCE_GET] = resource_get,
     [ROUTE_RESOURCE_PUT] = resource_put,
     [ROUTE_OPENAPI] = openapi_document,
+    [ROUTE_EVENTS] = events_list,
 };
 
 typedef struct route_entry_s {
@@ -87,6 +89,7 @@ static const route_entry_t fixed_routes[] = {
     { "/api/resources", "GET", ROUTE_RESOURCE_GET, "GET, PUT" },
     { "/api/resources", "PUT", ROUTE_RESOURCE_PUT, "GET, PUT" },
     { "/api/openapi.json", "GET", ROUTE_OPENAPI, "GET" },
+    { "/api/events", "GET", ROUTE_EVENTS, "GET" },
 };
 
 static const char *const route_names[ROUTE_COUNT] = {
@@ -110,6 +113,7 @@ static const char *const route_names[ROUTE_COUNT] = {
     [ROUTE_RESOURCE_GET] = "resource_get",
     [ROUTE_RESOURCE_PUT] = "resource_put",
     [ROUTE_OPENAPI] = "openapi",
+    [ROUTE_EVENTS] = "events",
 };
 
 const char *router_name(route_t route)

@@ -28,6 +28,7 @@ typedef enum route_e {
     ROUTE_RESOURCE_GET,
     ROUTE_RESOURCE_PUT,
     ROUTE_OPENAPI,
+    ROUTE_EVENTS,
     ROUTE_COUNT
 } route_t;
 
