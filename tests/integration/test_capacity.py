@@ -4,8 +4,10 @@ check; capacity lets that many holds and bookings share a minute, and a
 refusal past it is 409 slot_full. Races go through harness.concurrently:
 exactly as many win as there are places."""
 
+import json
 import os
 import sys
+import time
 import unittest
 
 sys.dont_write_bytecode = True
@@ -333,6 +335,38 @@ class FullDayTest(CapacityCase):
                           for l in s["locked"]],
                          [("%02d:00" % h, self.CAPACITY, self.CAPACITY)
                           for h in range(24)])
+
+
+class SeatEventsTest(CapacityCase):
+    """The holds that share a start minute on a resource with places each
+    write their own events (docs/events.md), under their own lockId."""
+    env = dict(CapacityCase.env, LOCK_TTL="1500")
+
+    def events(self):
+        return [json.loads(fields[1]) for _, fields in self.stack.redis(
+            "XRANGE", "booking_events:{%s|specialist-1}" % self.tenant,
+            "-", "+")]
+
+    def test_each_place_has_its_own_events(self):
+        self.settings(capacity=3)
+        locks = [self.held(ttl=60000), self.held(ttl=60000), self.held()]
+        self.assertEqual(len(set(locks)), 3)
+        r = self.stack.request("POST", "/api/locks/release",
+                               {"lockId": locks[0]})
+        self.assertEqual(r.status, 200, r.text)
+        r = self.book(locks[1])
+        self.assertEqual(r.status, 201, r.text)
+        deadline = time.monotonic() + 15
+        while (time.monotonic() < deadline
+               and "hold.expired" not in [e["type"] for e in self.events()]):
+            time.sleep(0.05)
+        got = [(e["type"], e.get("lockId")) for e in self.events()]
+        self.assertEqual(got, [("hold.acquired", locks[0]),
+                               ("hold.acquired", locks[1]),
+                               ("hold.acquired", locks[2]),
+                               ("hold.released", locks[0]),
+                               ("booking.created", locks[1]),
+                               ("hold.expired", locks[2])])
 
 
 if __name__ == "__main__":
