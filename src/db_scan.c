@@ -197,26 +197,44 @@ static bool collect_lock(const char *key, json_t *lock, json_int_t pttl,
     return true;
 }
 
+/* Holds that share a start minute (capacity above 1) differ in their key
+ * only: the start's own key first, then "<key>+<lockId>" (keys.c). */
 static const char *const lock_order[] = { "resourceId", "date",
-                                          "startTime" };
+                                          "startTime", "key" };
 
-/* Orders locks by resource, date and start time. */
+/* Orders locks by resource, date, start time and key. */
 static int compare_locks(const void *a, const void *b)
 {
     return db_compare_fields(*(json_t *const *) a, *(json_t *const *) b,
-                             lock_order, 3);
+                             lock_order, 4);
 }
 
-/* The cursor that names lock: the order's fields, joined by '~'. */
+/* The cursor that names lock: the order's fields joined by '~', the key
+ * as the lockId after its '+' when it has one. */
 static json_t *cursor_of(json_t *lock)
 {
-    char cursor[128];
+    const char *seat = strchr(json_string_value(json_object_get(lock,
+                                                                "key")), '+');
+    char cursor[160];
 
-    snprintf(cursor, sizeof(cursor), "%s~%s~%s",
+    snprintf(cursor, sizeof(cursor), "%s~%s~%s%s%s",
              json_string_value(json_object_get(lock, "resourceId")),
              json_string_value(json_object_get(lock, "date")),
-             json_string_value(json_object_get(lock, "startTime")));
+             json_string_value(json_object_get(lock, "startTime")),
+             seat != NULL ? "~" : "", seat != NULL ? seat + 1 : "");
     return json_string(cursor);
+}
+
+/* The key of the hold a cursor names (see cursor_of) into buf. */
+static void cursor_key(const list_request_t *in, char *buf, size_t len)
+{
+    slot_t after = in->after;
+    keys_t keys;
+
+    strcpy(after.tenant, in->slot.tenant);
+    keys_of_slot(&after, &keys);
+    snprintf(buf, len, "%s%s%s", keys.lock, in->after_seat[0] ? "+" : "",
+             in->after_seat);
 }
 
 /*
@@ -228,14 +246,18 @@ static json_t *cursor_of(json_t *lock)
 static json_t *page_of(json_t *sorted, const list_request_t *in)
 {
     json_t *page = json_array();
-    json_t *after = json_pack("{s:s, s:s, s:s}", "resourceId",
-                              in->after.resource, "date", in->after.date,
-                              "startTime", in->after.start);
+    char key[KEYS_MAX + VALIDATE_UUID_LEN + 2] = "";
     size_t i = 0, n = json_array_size(sorted);
 
+    if (in->after.resource[0] != '\0') {
+        cursor_key(in, key, sizeof(key));
+    }
+    json_t *after = json_pack("{s:s, s:s, s:s, s:s}", "resourceId",
+                              in->after.resource, "date", in->after.date,
+                              "startTime", in->after.start, "key", key);
     while (in->after.resource[0] != '\0' && i < n
            && db_compare_fields(json_array_get(sorted, i), after,
-                                lock_order, 3) <= 0) {
+                                lock_order, 4) <= 0) {
         i++;
     }
     for (; i < n && (long) json_array_size(page) < in->limit; i++) {

@@ -121,11 +121,12 @@ bool parse_status(const char *query, slot_t *slot, json_t *errors)
     return json_array_size(errors) == before;
 }
 
-/* Reads "<resourceId>~<date>~<HH:MM>" into after; false when it is not. */
-static bool read_cursor(const char *cursor, slot_t *after)
+/* Reads "<resourceId>~<date>~<HH:MM>[~<lockId>]" into req->after and
+ * req->after_seat; false when it is not. */
+static bool read_cursor(const char *cursor, list_request_t *req)
 {
-    char copy[SLOT_ID_MAX + 1 + 10 + 1 + 5 + 1];
-    char *date, *start;
+    char copy[SLOT_ID_MAX + 1 + 10 + 1 + 5 + 1 + VALIDATE_UUID_LEN + 1];
+    char *date, *start, *seat;
 
     if (strlen(cursor) >= sizeof(copy)) {
         return false;
@@ -138,14 +139,20 @@ static bool read_cursor(const char *cursor, slot_t *after)
     }
     *date++ = '\0';
     *start++ = '\0';
+    seat = strchr(start, '~');
+    if (seat != NULL) {
+        *seat++ = '\0';
+    }
     if (!validate_id(copy) || !slot_parse_date(date)
-        || !slot_parse_time(start, false, &after->start_min))
+        || !slot_parse_time(start, false, &req->after.start_min)
+        || (seat != NULL && !validate_uuid(seat)))
     {
         return false;
     }
-    strcpy(after->resource, copy);
-    strcpy(after->date, date);
-    strcpy(after->start, start);
+    strcpy(req->after.resource, copy);
+    strcpy(req->after.date, date);
+    strcpy(req->after.start, start);
+    strcpy(req->after_seat, seat != NULL ? seat : "");
     return true;
 }
 
@@ -162,7 +169,7 @@ bool parse_active(const char *query, list_request_t *req, json_t *errors)
                        "must be a whole number from 1 to 1000", &req->limit,
                        errors);
     const char *cursor = json_string_value(json_object_get(q, "cursor"));
-    if (cursor != NULL && !read_cursor(cursor, &req->after)) {
+    if (cursor != NULL && !read_cursor(cursor, req)) {
         validate_error(errors, "cursor",
                        "must be the nextCursor of the page before");
     }

@@ -85,9 +85,12 @@ typedef struct list_request_s {
     long limit;                 /* admin/active */
     char status[16];            /* appointments: "" for every status */
     /* admin/active: the page starts after this lock (cursor= is
-     * "<resourceId>~<date>~<HH:MM>", the nextCursor of the page before);
-     * after.resource is "" for the first page. */
+     * "<resourceId>~<date>~<HH:MM>[~<lockId>]", the nextCursor of the page
+     * before; the lockId names one of several holds sharing that start);
+     * after.resource is "" for the first page, after_seat "" for the first
+     * hold at after.start. */
     slot_t after;
+    char after_seat[VALIDATE_UUID_LEN + 1];
 } list_request_t;
 
 #define PARSE_ACTIVE_LIMIT_DEFAULT 100

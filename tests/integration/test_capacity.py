@@ -369,5 +369,31 @@ class SeatEventsTest(CapacityCase):
                                ("hold.expired", locks[2])])
 
 
+class SharedStartPagesTest(CapacityCase):
+    def test_admin_pages_through_holds_sharing_a_start(self):
+        self.settings(capacity=5)
+        made = {self.held(ttl=60000) for _ in range(5)} | {
+            self.held(start="16:00", ttl=60000)}
+        seen, cursor = [], None
+        for _ in range(10):
+            path = ("/api/locks/admin/active?tenantId=%s&limit=2"
+                    % self.tenant)
+            if cursor:
+                path += "&cursor=" + cursor
+            r = self.stack.request("GET", path, headers=ADMIN)
+            self.assertEqual(r.status, 200, r.text)
+            seen += [l["lockId"] for l in r.json["locks"]]
+            cursor = r.json["nextCursor"]
+            if cursor is None:
+                break
+        self.assertEqual(sorted(seen), sorted(made))
+        self.assertEqual(len(seen), 6)
+        # A cursor whose lockId is not one is refused like any other.
+        r = self.stack.request(
+            "GET", "/api/locks/admin/active?tenantId=%s&cursor="
+            "specialist-1~%s~14:00~nope" % (self.tenant, DATE), headers=ADMIN)
+        self.assertReason(r, 400, "validation_error")
+
+
 if __name__ == "__main__":
     unittest.main()

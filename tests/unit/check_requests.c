@@ -321,6 +321,29 @@ START_TEST(events_read_tenant_cursor_and_limit)
 }
 END_TEST
 
+START_TEST(active_cursor_may_name_one_of_several_holds)
+{
+    list_request_t req;
+    json_t *errors = json_array();
+
+    ck_assert(parse_active("tenantId=t&cursor=r1~2025-03-10~14:00", &req,
+                           errors));
+    ck_assert_str_eq(req.after.resource, "r1");
+    ck_assert_str_eq(req.after.start, "14:00");
+    ck_assert_str_eq(req.after_seat, "");
+    ck_assert(parse_active("tenantId=t&cursor=r1~2025-03-10~14:00~" LOCK_ID,
+                           &req, errors));
+    ck_assert_str_eq(req.after.date, "2025-03-10");
+    ck_assert_str_eq(req.after_seat, LOCK_ID);
+    ck_assert_int_eq(json_array_size(errors), 0);
+    ck_assert(!parse_active("tenantId=t&cursor=r1~2025-03-10~14:00~x",
+                            &req, errors));
+    ck_assert(!parse_active("tenantId=t&cursor=r1~2025-03-10~14:00~"
+                            LOCK_ID "~", &req, errors));
+    json_decref(errors);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("requests");
@@ -339,6 +362,7 @@ int main(void)
     tcase_add_test(tc, query_routes_read_their_parameters);
     tcase_add_test(tc, force_release_needs_the_four_fields);
     tcase_add_test(tc, events_read_tenant_cursor_and_limit);
+    tcase_add_test(tc, active_cursor_may_name_one_of_several_holds);
     suite_add_tcase(s, tc);
 
     return unit_run(s);
