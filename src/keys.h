@@ -30,6 +30,15 @@
 /* The per-resource counters (Redis Cluster), for SCAN. */
 #define KEYS_STATS_PREFIX "booking_stats:"
 
+/* Webhooks: the registered endpoints (hash: id -> JSON), the dead-letter
+ * stream, the dispatcher's counters (hash), and the pattern that finds
+ * every resource's event stream, booking_events:{t|r}. Each is one key
+ * on its own slot; none is touched by a lock or booking script. */
+#define KEYS_WEBHOOKS "slotlock:webhooks"
+#define KEYS_DEADLETTER "slotlock:deadletter"
+#define KEYS_WEBHOOK_STATS "slotlock:webhook_stats"
+#define KEYS_EVENTS_PATTERN "booking_events:*"
+
 /* The keys one lock or booking operation on a slot works on. */
 typedef struct keys_s {
     char lock[KEYS_MAX];        /* booking_lock:{t|r}:date:HH:MM */
