@@ -215,6 +215,20 @@ static bool read_locks(config_t *cfg, config_lookup_fn lookup, char *err,
                         &cfg->payment_hold_ms, err, err_len);
 }
 
+/* The event streams and the sweeper of expired holds. */
+static bool read_events(config_t *cfg, config_lookup_fn lookup, char *err,
+                        size_t err_len)
+{
+    /* SWEEP_INTERVAL at most 1000: a hold's expiry is reported within
+     * 2 s of its end. */
+    return read_long(lookup, "EVENTS_MAXLEN", 100000, 0, 1000000000,
+                     &cfg->events_maxlen, err, err_len)
+           && read_long(lookup, "EVENTS_RETENTION", 0, 0, 31622400000L,
+                        &cfg->events_retention_ms, err, err_len)
+           && read_long(lookup, "SWEEP_INTERVAL", 500, 50, 1000,
+                        &cfg->sweep_interval_ms, err, err_len);
+}
+
 /* Who may do what: the operator's token, CORS, tenant tokens. */
 static bool read_access(config_t *cfg, config_lookup_fn lookup, char *err,
                         size_t err_len)
@@ -329,6 +343,7 @@ bool config_load(config_t *cfg, config_lookup_fn lookup, char *err,
     memset(cfg, 0, sizeof(*cfg));
     return read_redis(cfg, lookup, err, err_len)
            && read_locks(cfg, lookup, err, err_len)
+           && read_events(cfg, lookup, err, err_len)
            && read_access(cfg, lookup, err, err_len)
            && read_webhooks(cfg, lookup, err, err_len)
            && check_settings(cfg, err, err_len)

@@ -38,6 +38,13 @@ typedef struct config_s {
     int lock_max_per_address;           /* 0: no cap per address */
     long payment_hold_ms;               /* a hold's life from checkout */
 
+    /* The event streams (docs/events.md): a length cap per resource
+     * (MAXLEN ~, 0 for none) and an age cap (MINID ~, 0 for none); how
+     * often the sweeper reports the holds that ran out. */
+    long events_maxlen;
+    long events_retention_ms;
+    long sweep_interval_ms;
+
     char admin_token[CONFIG_STR_MAX];   /* "" when admin routes are off */
 
     /* Browsers on these origins may call the API: exact origins

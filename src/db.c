@@ -68,16 +68,21 @@ db_status_t db_script(db_t *db, script_id_t id, int nkeys,
                       const char *const *keys, int nargs,
                       const char *const *args, json_t **out)
 {
-    const char *argv[20];
+    const char *argv[24];
+    char maxlen[DB_NUM_MAX], retention[DB_NUM_MAX];
 
-    if (nargs + 1 > (int) (sizeof(argv) / sizeof(argv[0]))) {
+    if (nargs + 3 > (int) (sizeof(argv) / sizeof(argv[0]))) {
         return DB_FAILED;
     }
+    /* The scope, then the event streams' caps (common.lua takes all three
+     * off ARGV). */
     argv[0] = db->layout->scope;
+    argv[1] = db_num(maxlen, db->cfg->events_maxlen);
+    argv[2] = db_num(retention, db->cfg->events_retention_ms);
     for (int i = 0; i < nargs; i++) {
-        argv[i + 1] = args[i];
+        argv[i + 3] = args[i];
     }
-    return db_status_of(store_script(db->store, id, nkeys, keys, nargs + 1,
+    return db_status_of(store_script(db->store, id, nkeys, keys, nargs + 3,
                                      argv, out));
 }
 
@@ -152,7 +157,8 @@ db_status_t db_acquire(db_t *db, const lock_request_t *in, json_t **out)
 
     const char *script_keys[] = {
         keys.lock, keys.lock_index, keys.booked, layout->stats_key(&keys),
-        layout->live_key(&keys), keys.settings, keys.fence, lockid_key
+        layout->live_key(&keys), keys.settings, keys.fence, keys.events,
+        lockid_key
     };
     const char *args[] = {
         lock_id, in->holder, slot->tenant, slot->resource, slot->date,
@@ -164,7 +170,7 @@ db_status_t db_acquire(db_t *db, const lock_request_t *in, json_t **out)
         cfg->lock_max_per_address > 0 ? in->client : "",
         places.client.held, db_num(max_per_client, cfg->lock_max_per_address)
     };
-    int nkeys = store_one_slot(db->store, keys.lock, lockid_key) ? 8 : 7;
+    int nkeys = store_one_slot(db->store, keys.lock, lockid_key) ? 9 : 8;
     st = db_script(db, SCRIPT_ACQUIRE, nkeys, script_keys, 16, args, out);
 
     const char *got = json_string_value(json_object_get(*out, "lockId"));
@@ -190,7 +196,9 @@ typedef struct lock_target_s {
     char lock[KEYS_MAX];        /* "" when the script finds it itself */
     char lockid_key[KEYS_MAX];
     keys_t keys;                /* of the lock's slot, when known */
-    const char *keyv[4];        /* lock, live set, stats, lockId index */
+    /* lock, live set, stats, event stream ("" when the lock is not
+     * known), lockId index */
+    const char *keyv[5];
     int nkeys;
     bool found;                 /* false: no index knows the lockId */
 } lock_target_t;
@@ -249,8 +257,9 @@ static db_status_t lock_target(db_t *db, const lock_request_t *in,
     t->keyv[0] = t->lock;
     t->keyv[1] = layout->live_key(&t->keys);
     t->keyv[2] = layout->stats_key(&t->keys);
-    t->keyv[3] = t->lockid_key;
-    t->nkeys = store_one_slot(db->store, t->lock, t->lockid_key) ? 4 : 3;
+    t->keyv[3] = t->keys.events;
+    t->keyv[4] = t->lockid_key;
+    t->nkeys = store_one_slot(db->store, t->lock, t->lockid_key) ? 5 : 4;
     return DB_OK;
 }
 
@@ -364,7 +373,7 @@ db_status_t db_release(db_t *db, const lock_request_t *in, json_t **out)
 
     char *expected = expected_fields(in);
     const char *keyv[] = { t.keyv[0], t.keyv[1], t.keyv[2], tombstone,
-                           t.keyv[3] };
+                           t.keyv[3], t.keyv[4] };
     const char *args[] = { in->lock_id, expected, token,
                            RELEASE_TOMBSTONE_MS };
     st = db_script(db, SCRIPT_RELEASE, t.nkeys + 1, keyv, 4, args, out);
@@ -386,8 +395,9 @@ db_status_t db_force_release(db_t *db, const slot_t *slot, json_t **out)
 
     keys_of_slot(slot, &keys);
     const char *script_keys[] = { keys.lock, db->layout->live_key(&keys),
-                                  db->layout->stats_key(&keys) };
-    db_status_t st = db_script(db, SCRIPT_FORCE_RELEASE, 3, script_keys, 0,
+                                  db->layout->stats_key(&keys),
+                                  keys.events };
+    db_status_t st = db_script(db, SCRIPT_FORCE_RELEASE, 4, script_keys, 0,
                                NULL, out);
     if (st == DB_OK && json_object_get(*out, "err") == NULL) {
         db->layout->follow(db, *out, "remove",

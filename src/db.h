@@ -91,6 +91,13 @@ db_status_t db_force_release(db_t *db, const slot_t *slot, json_t **out);
 db_status_t db_metrics(db_t *db, json_t **out);
 
 /*
+ * The sweeper's step: reports every hold that ran out as hold.expired on
+ * its resource's stream (and counts it in locksExpired), once, however
+ * many sweepers run; *expired is how many this call reported.
+ */
+db_status_t db_sweep(db_t *db, long *expired);
+
+/*
  * A booking: {created: bool, appointment: <stored record>}. With
  * BOOKING_MIN_REPLICAS, DB_NOT_REPLICATED when too few replicas confirmed
  * it in time (a retry with the same lockId is then answered from the

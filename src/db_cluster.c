@@ -275,13 +275,16 @@ static bool add_counters(const char **keys, int count, void *arg)
     stats_scan_t *scan = arg;
 
     for (int i = 0; i < count && scan->status == DB_OK; i++) {
-        char live[KEYS_MAX];
+        char live[KEYS_MAX], stats[KEYS_MAX], events[KEYS_MAX];
         const char *key;
         json_t *value, *answer = NULL;
 
         keys_live_of_stats(keys[i], live, sizeof(live));
-        const char *script_keys[] = { keys[i], live };
-        scan->status = db_script(scan->db, SCRIPT_METRICS, 2, script_keys,
+        if (!keys_of_live(live, stats, events, sizeof(events))) {
+            continue;
+        }
+        const char *script_keys[] = { keys[i], live, events };
+        scan->status = db_script(scan->db, SCRIPT_METRICS, 3, script_keys,
                                  0, NULL, &answer);
         json_object_foreach(json_object_get(answer, "stats"), key, value) {
             json_int_t had = json_integer_value(json_object_get(scan->sum,
@@ -311,6 +314,38 @@ static db_status_t sum_counters(db_t *db, json_t **out)
     return st;
 }
 
+/* What each_live_set passes on while it scans. */
+typedef struct live_scan_s {
+    db_t *db;
+    db_live_fn fn;
+    void *arg;
+} live_scan_t;
+
+static bool live_batch(const char **keys, int count, void *arg)
+{
+    live_scan_t *scan = arg;
+
+    for (int i = 0; i < count; i++) {
+        char stats[KEYS_MAX], events[KEYS_MAX];
+
+        if (keys_of_live(keys[i], stats, events, sizeof(events))
+            && !scan->fn(scan->db, keys[i], stats, events, scan->arg))
+        {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* Every resource's live-lock set: a SCAN of every primary. */
+static db_status_t each_live_set(db_t *db, db_live_fn fn, void *arg)
+{
+    live_scan_t scan = { db, fn, arg };
+
+    return db_status_of(store_scan(db->store, KEYS_LIVE_PREFIX "*",
+                                   live_batch, &scan));
+}
+
 const db_layout_t db_cluster_layout = {
     .scope = "slot",
     .stats_key = resource_stats,
@@ -321,4 +356,5 @@ const db_layout_t db_cluster_layout = {
     .find_lock = read_index,
     .live_elsewhere = live_on_other_slot,
     .stats = sum_counters,
+    .live_sets = each_live_set,
 };

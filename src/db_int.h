@@ -41,6 +41,14 @@ typedef struct db_places_s {
     db_place_t holder, client;
 } db_places_t;
 
+/*
+ * One live-lock set, with the counters and the event stream beside it
+ * (events "" with one Redis, where each hold names its own). fn returns
+ * false to stop.
+ */
+typedef bool (*db_live_fn)(db_t *db, const char *live, const char *stats,
+                           const char *events, void *arg);
+
 typedef struct db_layout_s {
     /* The first argument of every script: "shared" when it may keep the
      * keys outside its hash tag too, "slot" when it keeps to KEYS. */
@@ -84,6 +92,12 @@ typedef struct db_layout_s {
                                   bool *elsewhere);
     /* The counters of every resource, as metrics.lua answers them. */
     db_status_t (*stats)(db_t *db, json_t **out);
+    /*
+     * Calls fn with every live-lock set: with one Redis the one they all
+     * share; in a cluster each resource's, found by SCAN on every primary
+     * (one pass over the keyspace per call).
+     */
+    db_status_t (*live_sets)(db_t *db, db_live_fn fn, void *arg);
 } db_layout_t;
 
 extern const db_layout_t db_one_layout;

@@ -78,6 +78,12 @@ static db_status_t shared_counters(db_t *db, json_t **out)
     return db_script(db, SCRIPT_METRICS, 2, keys, 0, NULL, out);
 }
 
+static db_status_t the_shared_set(db_t *db, db_live_fn fn, void *arg)
+{
+    fn(db, KEYS_SHARED_LIVE, KEYS_SHARED_STATS, "", arg);
+    return DB_OK;
+}
+
 const db_layout_t db_one_layout = {
     .scope = "shared",
     .stats_key = shared_stats,
@@ -88,4 +94,5 @@ const db_layout_t db_one_layout = {
     .find_lock = found_by_script,
     .live_elsewhere = nowhere_else,
     .stats = shared_counters,
+    .live_sets = the_shared_set,
 };

@@ -27,6 +27,8 @@ void keys_of_slot(const slot_t *slot, keys_t *keys)
              "booking_resource:{%s|%s}", slot->tenant, slot->resource);
     snprintf(keys->fence, sizeof(keys->fence), "booking_fence:{%s|%s}",
              slot->tenant, slot->resource);
+    snprintf(keys->events, sizeof(keys->events),
+             KEYS_EVENTS_PREFIX "{%s|%s}", slot->tenant, slot->resource);
 }
 
 /*
@@ -191,4 +193,38 @@ void keys_live_of_stats(const char *stats_key, char *buf, size_t len)
 {
     snprintf(buf, len, "booking_live:%s",
              stats_key + strlen(KEYS_STATS_PREFIX));
+}
+
+bool keys_of_live(const char *live_key, char *stats, char *events,
+                  size_t len)
+{
+    size_t n = strlen(KEYS_LIVE_PREFIX);
+    slot_t slot;
+    const char *p = live_key + n;
+
+    if (strncmp(live_key, KEYS_LIVE_PREFIX, n) != 0 || !parse_tag(&p, &slot)
+        || *p != '\0')
+    {
+        return false;
+    }
+    snprintf(stats, len, KEYS_STATS_PREFIX "{%s|%s}", slot.tenant,
+             slot.resource);
+    snprintf(events, len, KEYS_EVENTS_PREFIX "{%s|%s}", slot.tenant,
+             slot.resource);
+    return true;
+}
+
+void keys_events_pattern(const char *tenant, char *buf, size_t len)
+{
+    snprintf(buf, len, KEYS_EVENTS_PREFIX "{%s|*}", tenant);
+}
+
+bool keys_parse_events(const char *key, slot_t *slot)
+{
+    size_t n = strlen(KEYS_EVENTS_PREFIX);
+    const char *p = key + n;
+
+    memset(slot, 0, sizeof(*slot));
+    return strncmp(key, KEYS_EVENTS_PREFIX, n) == 0 && parse_tag(&p, slot)
+           && *p == '\0';
 }

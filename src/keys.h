@@ -30,6 +30,11 @@
 /* The per-resource counters (Redis Cluster), for SCAN. */
 #define KEYS_STATS_PREFIX "booking_stats:"
 
+/* The per-resource live-lock sets (Redis Cluster) and event streams, for
+ * SCAN. */
+#define KEYS_LIVE_PREFIX "booking_live:"
+#define KEYS_EVENTS_PREFIX "booking_events:"
+
 /* Webhooks: the registered endpoints (hash: id -> JSON), the dead-letter
  * stream, the dispatcher's counters (hash), and the pattern that finds
  * every resource's event stream, booking_events:{t|r}. Each is one key
@@ -37,7 +42,7 @@
 #define KEYS_WEBHOOKS "slotlock:webhooks"
 #define KEYS_DEADLETTER "slotlock:deadletter"
 #define KEYS_WEBHOOK_STATS "slotlock:webhook_stats"
-#define KEYS_EVENTS_PATTERN "booking_events:*"
+#define KEYS_EVENTS_PATTERN KEYS_EVENTS_PREFIX "*"
 
 /* The keys one lock or booking operation on a slot works on. */
 typedef struct keys_s {
@@ -51,6 +56,11 @@ typedef struct keys_s {
     char live[KEYS_MAX];        /* booking_live:{t|r} (zset) */
     char settings[KEYS_MAX];    /* booking_resource:{t|r} (hash) */
     char fence[KEYS_MAX];       /* booking_fence:{t|r} (counter) */
+    /* The resource's event stream: one entry per change, field "event"
+     * (docs/events.md). Beside the live-lock set, the scripts keep what a
+     * hold's expiry event needs in booking_holds:{t|r} (Redis Cluster) or
+     * slotlock:holds (one Redis), a hash they name after the live set. */
+    char events[KEYS_MAX];      /* booking_events:{t|r} (stream) */
 } keys_t;
 
 /* Fills keys for the slot's tenant, resource, date and start time. */
@@ -120,5 +130,19 @@ void keys_appt_pattern(const char *tenant, const char *resource,
 
 /* The live-lock set beside the per-resource counters at stats_key. */
 void keys_live_of_stats(const char *stats_key, char *buf, size_t len);
+
+/*
+ * The counters and the event stream beside the per-resource live-lock set
+ * at live_key (booking_live:{t|r}); false when live_key is not one.
+ */
+bool keys_of_live(const char *live_key, char *stats, char *events,
+                  size_t len);
+
+/* The SCAN pattern of one tenant's event streams (booking_events:{t|*}). */
+void keys_events_pattern(const char *tenant, char *buf, size_t len);
+
+/* Reads tenant and resource out of an event stream key into slot (date
+ * and start left empty); false when key is not one. */
+bool keys_parse_events(const char *key, slot_t *slot);
 
 #endif

@@ -3,7 +3,8 @@
  *
  * spawn-fcgi hands us the listening socket as fd 0. WORKERS threads each
  * own one FastCGI request and one Redis connection, and take turns in
- * accept(). SIGTERM or SIGINT: refuse new connections, serve the ones
+ * accept(); one more thread, the sweeper (sweeper.c), reports the holds
+ * that ran out. SIGTERM or SIGINT: refuse new connections, serve the ones
  * already queued on the socket and every request in flight, exit 0.
  */
 #include <errno.h>
@@ -20,6 +21,7 @@
 #include "http.h"
 #include "log.h"
 #include "router.h"
+#include "sweeper.h"
 #include "worker.h"
 
 #define LISTEN_FD 0
@@ -156,6 +158,11 @@ int main(void)
     if (started == 0) {
         return 1;
     }
+    /* Its data-layer handle is named after the last worker's. */
+    if (!sweeper_start(&cfg, cfg.workers)) {
+        log_error("the sweeper did not start: hold.expired events wait "
+                  "for the next acquire or metrics call");
+    }
     if (cfg.redis_sentinels[0] != '\0') {
         log_info("slotlock started: %d workers, primary \"%s\" from "
                  "sentinels %s, bookings wait for %d replicas", started,
@@ -184,6 +191,7 @@ int main(void)
     for (int i = 0; i < started; i++) {
         pthread_join(threads[i], NULL);
     }
+    sweeper_stop();
     free(threads);
     free(workers);
     log_info("slotlock stopped");

@@ -21,6 +21,8 @@ typedef enum script_id_e {
     SCRIPT_HOLDER,
     SCRIPT_CHECKOUT,
     SCRIPT_RESOURCE,
+    SCRIPT_SWEEP,
+    SCRIPT_EVENTS_READ,
     SCRIPT_COUNT
 } script_id_t;
 

@@ -139,7 +139,8 @@ static const bool resend_safe[SCRIPT_COUNT] = {
     [SCRIPT_FORCE_RELEASE] = false, [SCRIPT_LOCK_GET] = true,
     [SCRIPT_STATUS] = true, [SCRIPT_BOOK] = true, [SCRIPT_CANCEL] = true,
     [SCRIPT_METRICS] = true, [SCRIPT_READ_KEYS] = true,
-    [SCRIPT_HOLDER] = true,
+    [SCRIPT_HOLDER] = true, [SCRIPT_SWEEP] = true,
+    [SCRIPT_EVENTS_READ] = true,
 };
 
 /*

@@ -6,8 +6,8 @@
 -- keeps what scripts without the line may do.
 -- acquire: hold [start, start+duration) for one tenant, resource and date.
 -- KEYS: lock, day lock index, day bookings, stats, live-lock set, the
---       resource's settings, its fence counter, and the lockId index of the
---       new lock (in Redis Cluster, when the app could put it on this slot:
+--       resource's settings, its fence counter, its event stream, and the
+--       lockId index of the new lock (in Redis Cluster, when the app could put it on this slot:
 --       always, in practice).
 -- ARGV: lockId, holderId ('' for none), tenantId, resourceId, date,
 --       startTime, start minute, duration, ttl ms, max hold ms,
@@ -18,7 +18,8 @@
 --       live locks as the caller counted them (as for the holder) and the
 --       cap per address.
 local lock_key, index_key, booked_key, stats_key, live_key, fence_key, lockid =
-    KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[7], KEYS[8]
+    KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[7], KEYS[9]
+local events_key = KEYS[8]
 local holder = ARGV[2]
 local s, d = tonumber(ARGV[7]), tonumber(ARGV[8])
 local ttl, max_hold = tonumber(ARGV[9]), tonumber(ARGV[10])
@@ -56,6 +57,8 @@ if held then
         set_lock_expiry(lock, lock_key, lockid and lockid_key(lock.lockId),
                         live_key, stats_key, expires_at)
         redis.call('HINCRBY', stats_key, 'locksRefreshed', 1)
+        hold_event(events_key, live_key, 'hold.refreshed', lock, expires_at,
+                   redis.call('HGET', stats_key, 'locksRefreshed'))
         return lock_answer(lock, now, expires_at)
     end
     redis.call('HINCRBY', stats_key, 'locksFailed', 1)
@@ -89,12 +92,10 @@ if ARGV[14] ~= '' then
     end
 end
 
--- Locks that ran out since the last acquire are counted as expired here,
--- so the live set stays as small as the number of live locks.
-local expired = redis.call('ZREMRANGEBYSCORE', live_key, '-inf', now)
-if expired > 0 then
-    redis.call('HINCRBY', stats_key, 'locksExpired', expired)
-end
+-- Locks that ran out since the last acquire are counted and reported as
+-- expired here (some at a time; the sweeper does the rest), so the live
+-- set stays as small as the number of live locks.
+expire_holds(live_key, stats_key, now, 100)
 
 -- The fencing token: strictly increasing over every hold ever made on
 -- this resource, so that a writer holding an older one can be refused.
@@ -120,4 +121,5 @@ if lock.clientAddr and SHARED then
     max_pexpire(client_key(lock), max_hold)
 end
 redis.call('HINCRBY', stats_key, 'locksAcquired', 1)
+hold_event(events_key, live_key, 'hold.acquired', lock, expires_at)
 return lock_answer(lock, now, expires_at)

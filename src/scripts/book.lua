@@ -9,7 +9,7 @@
 -- resource's hash slot, so two bookings can never overlap.
 -- KEYS: lock key, day lock index, day bookings, stats, live-lock set, done
 --       key of the lockId, new appointment record, appointment id index,
---       and the lockId index (in Redis Cluster only when it is on this
+--       the resource's event stream, and the lockId index (in Redis Cluster only when it is on this
 --       slot).
 -- ARGV: lockId ('' for an admin booking without a lock), appointment JSON,
 --       start minute, duration, lock key prefix of the day, expected lock
@@ -19,7 +19,8 @@
 local lock_key, index_key, booked_key, stats_key, live_key, done_key,
       appt_key, apptid_key, lockid =
     KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8],
-    KEYS[9]
+    KEYS[10]
+local events_key = KEYS[9]
 local lock_id = ARGV[1]
 local s, d = tonumber(ARGV[3]), tonumber(ARGV[4])
 
@@ -125,6 +126,7 @@ if lock then
     remove_lock(lock, lock_key, lockid, live_key, stats_key, now)
 end
 redis.call('HINCRBY', stats_key, 'bookingsCreated', 1)
+booking_event(events_key, live_key, 'booking.created', appt, lock)
 -- holderId: the caller drops the lock from the holder index in a cluster.
 return '{"ok":true,"created":true,"lateBooking":' .. tostring(late == true)
        .. ',"holderId":'

@@ -1,6 +1,7 @@
 -- cancel: mark an appointment cancelled and free its interval at once.
 -- Cancelling twice changes nothing and answers the same.
--- KEYS: appointment record, day bookings, stats.
+-- KEYS: appointment record, day bookings, stats, the resource's event
+--       stream.
 local raw = redis.call('GET', KEYS[1])
 if not raw then
     return fail('not_found')
@@ -15,5 +16,6 @@ if appt.status ~= 'cancelled' then
     raw = string.sub(raw, 1, -2) .. ',"cancelledAt":' .. now_ms() .. '}'
     redis.call('SET', KEYS[1], raw)
     redis.call('HINCRBY', KEYS[3], 'bookingsCancelled', 1)
+    booking_event(KEYS[4], nil, 'booking.cancelled', appt)
 end
 return '{"ok":true,"appointment":' .. raw .. '}'

@@ -415,3 +415,160 @@ local function fail(reason, extra)
     out.err = reason
     return cjson.encode(out)
 end
+
+-- ---------------------------------------------------------------------
+-- Events
+-- ---------------------------------------------------------------------
+-- The outbox: the script that changes a hold or a booking appends its
+-- event, in the same atomic call, to booking_events:{t|r}, the resource's
+-- stream (on the resource's own slot). Each entry has one field, event:
+-- the event as compact JSON. See docs/events.md for the catalogue.
+--
+-- The C side sends two more arguments after the scope word, taken off
+-- here like it: the stream's length cap (MAXLEN ~, 0 for none) and its
+-- retention in ms (MINID ~ of now minus it, 0 for none).
+local EVENTS_MAXLEN = tonumber(table.remove(ARGV, 1)) or 0
+local EVENTS_RETENTION = tonumber(table.remove(ARGV, 1)) or 0
+
+-- A hold that runs out has no lock key left to read, so what its
+-- hold.expired needs is kept beside the live-lock set, in the hash
+-- slotlock:holds (one Redis) or booking_holds:{t|r} (Redis Cluster):
+-- lockId -> the hold's event fields as JSON, written when the hold is
+-- made or changes state, removed with the lock or when its expiry is
+-- reported.
+local function holds_key(live_key)
+    if string.sub(live_key, 1, #'booking_live:') == 'booking_live:' then
+        return 'booking_holds:' .. string.sub(live_key, #'booking_live:' + 1)
+    end
+    return 'slotlock:holds'
+end
+
+local function events_key_of(fields)
+    return 'booking_events:{' .. fields.tenantId .. '|' .. fields.resourceId
+           .. '}'
+end
+
+-- Epoch ms as ISO 8601 in UTC with ms (days to a civil date after Howard
+-- Hinnant's days_from_civil, run backwards).
+local function iso_time(ms)
+    local secs = math.floor(ms / 1000)
+    local days = math.floor(secs / 86400)
+    local rem = secs - days * 86400
+    local z = days + 719468
+    local era = math.floor(z / 146097)
+    local doe = z - era * 146097
+    local yoe = math.floor((doe - math.floor(doe / 1460)
+                            + math.floor(doe / 36524)
+                            - math.floor(doe / 146096)) / 365)
+    local doy = doe - (365 * yoe + math.floor(yoe / 4)
+                       - math.floor(yoe / 100))
+    local mp = math.floor((5 * doy + 2) / 153)
+    local day = doy - math.floor((153 * mp + 2) / 5) + 1
+    local month = mp < 10 and mp + 3 or mp - 9
+    local year = yoe + era * 400 + (month <= 2 and 1 or 0)
+    return string.format('%04d-%02d-%02dT%02d:%02d:%02d.%03dZ', year, month,
+                         day, math.floor(rem / 3600),
+                         math.floor(rem % 3600 / 60), rem % 60, ms % 1000)
+end
+
+-- Appends one event. events_key '' (one Redis, when the request named only
+-- a lockId) is the stream of the resource the fields name. id: the
+-- event's id, made of the id of what changed and the event's type (see
+-- docs/events.md), so that it is unique and the same on every delivery.
+local function emit(events_key, type, fields, id)
+    local now = now_ms()
+    if events_key == nil or events_key == '' then
+        events_key = events_key_of(fields)
+    end
+    fields.id, fields.type, fields.createdAt = id, type, iso_time(now)
+    if EVENTS_MAXLEN > 0 then
+        redis.call('XADD', events_key, 'MAXLEN', '~', EVENTS_MAXLEN, '*',
+                   'event', cjson.encode(fields))
+    else
+        redis.call('XADD', events_key, '*', 'event', cjson.encode(fields))
+    end
+    if EVENTS_RETENTION > 0 then
+        redis.call('XTRIM', events_key, 'MINID', '~',
+                   math.max(0, now - EVENTS_RETENTION))
+    end
+end
+
+-- What an event says of a hold: never its client address.
+local function hold_fields(lock)
+    return { tenantId = lock.tenantId, resourceId = lock.resourceId,
+             date = lock.date, startTime = lock.startTime,
+             duration = lock.duration, lockId = lock.lockId,
+             holderId = lock.holderId, fence = lock.fence }
+end
+
+-- The event of a change to a hold (lock as read or just made; a value
+-- written by hand outside slotlock is no hold and has none). expires_at:
+-- its new end, for acquired, refreshed and checkout; n: what makes a
+-- refresh's id unique (the resource's refresh counter). Acquire and
+-- checkout keep what hold.expired will need (holds_key); a release drops
+-- it.
+local function hold_event(events_key, live_key, type, lock, expires_at, n)
+    if lock.opaque then
+        return
+    end
+    local fields = hold_fields(lock)
+    if type == 'hold.released' or type == 'hold.force_released' then
+        redis.call('HDEL', holds_key(live_key), lock.lockId)
+    elseif type == 'hold.acquired' or type == 'hold.checkout' then
+        fields.state = lock.state or 'held'
+        redis.call('HSET', holds_key(live_key), lock.lockId,
+                   cjson.encode(fields))
+        if type == 'hold.acquired' then
+            fields.state = nil
+        end
+    end
+    if expires_at then
+        fields.expiresAt = iso_time(expires_at)
+    end
+    emit(events_key, type, fields, lock.lockId .. ':' .. type
+                                   .. (n and (':' .. n) or ''))
+end
+
+-- Reports the holds in the live-lock set that ran out before now (at most
+-- limit, nil for all), as hold.expired, and counts them in locksExpired;
+-- whoever removes an expired entry reports it, so each is reported once.
+-- Returns how many, and whether more are left.
+local function expire_holds(live_key, stats_key, now, limit)
+    local ids = limit
+                and redis.call('ZRANGEBYSCORE', live_key, '-inf', '(' .. now,
+                               'LIMIT', 0, limit)
+                or redis.call('ZRANGEBYSCORE', live_key, '-inf', '(' .. now)
+    local hkey = holds_key(live_key)
+    for _, id in ipairs(ids) do
+        local raw = redis.call('HGET', hkey, id)
+        local ok, hold = pcall(cjson.decode, raw or '')
+        if ok and type(hold) == 'table' and type(hold.tenantId) == 'string'
+           and type(hold.resourceId) == 'string' then
+            hold.state = hold.state or 'held'
+            emit(nil, 'hold.expired', hold, id .. ':hold.expired')
+        end
+        redis.call('HDEL', hkey, id)
+        redis.call('ZREM', live_key, id)
+    end
+    if #ids > 0 then
+        redis.call('HINCRBY', stats_key, 'locksExpired', #ids)
+    end
+    return #ids, limit ~= nil and #ids >= limit
+end
+
+-- The event of a booking: the appointment's own fields and its hold's,
+-- never the customer's. A booking made from a hold drops what
+-- hold.expired would have needed.
+local function booking_event(events_key, live_key, type, appt, lock)
+    if lock and not lock.opaque then
+        redis.call('HDEL', holds_key(live_key), lock.lockId)
+    end
+    local fields = { tenantId = appt.tenantId, resourceId = appt.specialistId,
+                     date = appt.date, startTime = appt.startTime,
+                     duration = appt.duration, appointmentId = appt.id,
+                     lockId = appt.lockId, fence = appt.fence }
+    if lock then
+        fields.holderId, fields.fence = lock.holderId, lock.fence
+    end
+    emit(events_key, type, fields, appt.id .. ':' .. type)
+end

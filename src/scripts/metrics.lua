@@ -1,10 +1,8 @@
 -- metrics: the shared counters, after counting locks that ran out.
--- KEYS: stats, live-lock set.
+-- KEYS: stats, live-lock set, and in Redis Cluster the resource's event
+--       stream (the locks that ran out are reported there as expired).
 local now = now_ms()
-local expired = redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
-if expired > 0 then
-    redis.call('HINCRBY', KEYS[1], 'locksExpired', expired)
-end
+expire_holds(KEYS[2], KEYS[1], now)
 local stats = { activeLocks = redis.call('ZCARD', KEYS[2]) }
 local flat = redis.call('HGETALL', KEYS[1])
 for i = 1, #flat, 2 do

@@ -1,8 +1,8 @@
 -- verify: is lockId the live lock on this slot? Never changes the lock.
--- KEYS: lock key of the slot, live-lock set, stats (both unused), and with
---       one Redis the lockId index.
+-- KEYS: lock key of the slot, live-lock set, stats, the event stream (the
+--       three unused), and with one Redis the lockId index.
 -- ARGV: lockId, expected fields as JSON ('' for none).
-local lock, key = lock_by_id(KEYS[1], KEYS[4], ARGV[1])
+local lock, key = lock_by_id(KEYS[1], KEYS[5], ARGV[1])
 if not lock then
     return fail('lock_not_found')
 end
