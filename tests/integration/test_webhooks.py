@@ -144,6 +144,49 @@ class DeliveryTest(unittest.TestCase):
                          if mine[0].event_id == everything[0]["id"]
                          else mine[0].event)
 
+    def test_changes_made_through_the_api_arrive_as_their_events(self):
+        tenant = new_tenant()
+        slot = {"tenantId": tenant, "resourceId": "room", "date": "2031-05-05",
+                "startTime": "10:00", "duration": 30}
+        r = self.stack.request("POST", "/api/locks/acquire", slot)
+        self.assertEqual(r.status, 200, r.text)
+        released = r.json["lockId"]
+        r = self.stack.request("POST", "/api/locks/release",
+                               {"lockId": released})
+        self.assertEqual(r.status, 200, r.text)
+        r = self.stack.request("POST", "/api/locks/acquire", slot)
+        booked = r.json["lockId"]
+        r = self.stack.request("POST", "/api/appointments", {
+            "lockId": booked, "tenantId": tenant, "specialistId": "room",
+            "serviceId": "s", "date": "2031-05-05", "startTime": "10:00",
+            "endTime": "10:30", "customerName": "Ann Example",
+            "customerEmail": "ann@example.com", "price": 10,
+            "duration": 30})
+        self.assertEqual(r.status, 201, r.text)
+        appointment = r.json["appointment"]["id"]
+        r = self.stack.request("DELETE", "/api/appointments/" + appointment,
+                               headers=auth())
+        self.assertEqual(r.status, 200, r.text)
+        expected = [("hold.acquired", released), ("hold.released", released),
+                    ("hold.acquired", booked), ("booking.created", booked),
+                    ("booking.cancelled", booked)]
+
+        def seen():
+            got = []
+            for d in self.receiver.accepted("/hook"):
+                e = d.event or {}
+                if e.get("tenantId") == tenant and \
+                        (e["type"], e.get("lockId")) not in got:
+                    got.append((e["type"], e.get("lockId")))
+            return got
+        self.receiver.wait_for(lambda: len(seen()) >= len(expected),
+                               what="the five events")
+        self.assertEqual(seen(), expected)
+        for d in self.receiver.accepted("/hook"):
+            if (d.event or {}).get("tenantId") == tenant:
+                self.assertTrue(d.valid)
+                self.assertNotIn("ann@example.com", d.body.decode())
+
     def test_a_refused_delivery_is_retried_with_the_same_id_and_body(self):
         tenant = new_tenant()
         first_id = str(uuid.uuid4())
