@@ -187,6 +187,21 @@ class DeliveryTest(unittest.TestCase):
                 self.assertTrue(d.valid)
                 self.assertNotIn("ann@example.com", d.body.decode())
 
+    def test_a_hold_that_runs_out_is_delivered_as_hold_expired(self):
+        tenant = new_tenant()
+        r = self.stack.request("POST", "/api/locks/acquire", {
+            "tenantId": tenant, "resourceId": "room", "date": "2031-05-06",
+            "startTime": "10:00", "duration": 30, "ttl": 1000})
+        self.assertEqual(r.status, 200, r.text)
+        lock_id = r.json["lockId"]
+
+        def types():
+            return [d.event["type"] for d in self.receiver.accepted("/hook")
+                    if d.event and d.event.get("lockId") == lock_id]
+        self.receiver.wait_for(lambda: "hold.expired" in types(),
+                               what="hold.expired")
+        self.assertEqual(types(), ["hold.acquired", "hold.expired"])
+
     def test_a_refused_delivery_is_retried_with_the_same_id_and_body(self):
         tenant = new_tenant()
         first_id = str(uuid.uuid4())
