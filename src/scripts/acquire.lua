@@ -7,8 +7,8 @@
 -- acquire: hold [start, start+duration) for one tenant, resource and date.
 -- KEYS: lock, day lock index, day bookings, stats, live-lock set, the
 --       resource's settings, its fence counter, its event stream, and the
---       lockId index of the new lock (in Redis Cluster, when the app could put it on this slot:
---       always, in practice).
+--       lockId index of the new lock (in Redis Cluster, when the app could
+--       put it on this slot: always, in practice).
 -- ARGV: lockId, holderId ('' for none), tenantId, resourceId, date,
 --       startTime, start minute, duration, ttl ms, max hold ms,
 --       max locks per holder, lock key prefix of the day, and in Redis
@@ -58,7 +58,7 @@ if held then
                         live_key, stats_key, expires_at)
         redis.call('HINCRBY', stats_key, 'locksRefreshed', 1)
         hold_event(events_key, live_key, 'hold.refreshed', lock, expires_at,
-                   redis.call('HGET', stats_key, 'locksRefreshed'))
+                   redis.call('HGET', stats_key, 'locksRefreshed'), now)
         return lock_answer(lock, now, expires_at)
     end
     redis.call('HINCRBY', stats_key, 'locksFailed', 1)
@@ -121,5 +121,5 @@ if lock.clientAddr and SHARED then
     max_pexpire(client_key(lock), max_hold)
 end
 redis.call('HINCRBY', stats_key, 'locksAcquired', 1)
-hold_event(events_key, live_key, 'hold.acquired', lock, expires_at)
+hold_event(events_key, live_key, 'hold.acquired', lock, expires_at, nil, now)
 return lock_answer(lock, now, expires_at)

@@ -9,8 +9,8 @@
 -- resource's hash slot, so two bookings can never overlap.
 -- KEYS: lock key, day lock index, day bookings, stats, live-lock set, done
 --       key of the lockId, new appointment record, appointment id index,
---       the resource's event stream, and the lockId index (in Redis Cluster only when it is on this
---       slot).
+--       the resource's event stream, and the lockId index (in Redis Cluster
+--       only when it is on this slot).
 -- ARGV: lockId ('' for an admin booking without a lock), appointment JSON,
 --       start minute, duration, lock key prefix of the day, expected lock
 --       fields as JSON, seconds to remember the lockId's booking, '1' for a

@@ -449,48 +449,50 @@ local function events_key_of(fields)
 end
 
 -- Epoch ms as ISO 8601 in UTC with ms (days to a civil date after Howard
--- Hinnant's days_from_civil, run backwards).
+-- Hinnant's civil_from_days).
 local function iso_time(ms)
-    local secs = math.floor(ms / 1000)
-    local days = math.floor(secs / 86400)
+    local floor = math.floor
+    local secs = floor(ms / 1000)
+    local days = floor(secs / 86400)
     local rem = secs - days * 86400
     local z = days + 719468
-    local era = math.floor(z / 146097)
+    local era = floor(z / 146097)
     local doe = z - era * 146097
-    local yoe = math.floor((doe - math.floor(doe / 1460)
-                            + math.floor(doe / 36524)
-                            - math.floor(doe / 146096)) / 365)
-    local doy = doe - (365 * yoe + math.floor(yoe / 4)
-                       - math.floor(yoe / 100))
-    local mp = math.floor((5 * doy + 2) / 153)
-    local day = doy - math.floor((153 * mp + 2) / 5) + 1
+    local yoe = floor((doe - floor(doe / 1460) + floor(doe / 36524)
+                       - floor(doe / 146096)) / 365)
+    local doy = doe - (365 * yoe + floor(yoe / 4) - floor(yoe / 100))
+    local mp = floor((5 * doy + 2) / 153)
     local month = mp < 10 and mp + 3 or mp - 9
-    local year = yoe + era * 400 + (month <= 2 and 1 or 0)
-    return string.format('%04d-%02d-%02dT%02d:%02d:%02d.%03dZ', year, month,
-                         day, math.floor(rem / 3600),
-                         math.floor(rem % 3600 / 60), rem % 60, ms % 1000)
+    return string.format('%04d-%02d-%02dT%02d:%02d:%02d.%03dZ',
+                         yoe + era * 400 + (month <= 2 and 1 or 0), month,
+                         doy - floor((153 * mp + 2) / 5) + 1,
+                         floor(rem / 3600), floor(rem % 3600 / 60), rem % 60,
+                         ms % 1000)
 end
 
--- Appends one event. events_key '' (one Redis, when the request named only
--- a lockId) is the stream of the resource the fields name. id: the
--- event's id, made of the id of what changed and the event's type (see
--- docs/events.md), so that it is unique and the same on every delivery.
-local function emit(events_key, type, fields, id)
-    local now = now_ms()
+-- Appends one event and returns its JSON. events_key '' (one Redis, when
+-- the request named only a lockId) is the stream of the resource the
+-- fields name. id: the event's id, made of the id of what changed and the
+-- event's type (see docs/events.md), so that it is unique and the same on
+-- every delivery. now: the script's clock when it has read it already.
+local function emit(events_key, type, fields, id, now)
+    now = now or now_ms()
     if events_key == nil or events_key == '' then
         events_key = events_key_of(fields)
     end
     fields.id, fields.type, fields.createdAt = id, type, iso_time(now)
+    local json = cjson.encode(fields)
     if EVENTS_MAXLEN > 0 then
         redis.call('XADD', events_key, 'MAXLEN', '~', EVENTS_MAXLEN, '*',
-                   'event', cjson.encode(fields))
+                   'event', json)
     else
-        redis.call('XADD', events_key, '*', 'event', cjson.encode(fields))
+        redis.call('XADD', events_key, '*', 'event', json)
     end
     if EVENTS_RETENTION > 0 then
         redis.call('XTRIM', events_key, 'MINID', '~',
                    math.max(0, now - EVENTS_RETENTION))
     end
+    return json
 end
 
 -- What an event says of a hold: never its client address.
@@ -503,30 +505,28 @@ end
 
 -- The event of a change to a hold (lock as read or just made; a value
 -- written by hand outside slotlock is no hold and has none). expires_at:
--- its new end, for acquired, refreshed and checkout; n: what makes a
--- refresh's id unique (the resource's refresh counter). Acquire and
--- checkout keep what hold.expired will need (holds_key); a release drops
--- it.
-local function hold_event(events_key, live_key, type, lock, expires_at, n)
+-- its new end (epoch ms), for acquired, refreshed and checkout; n: what
+-- makes a refresh's id unique (the resource's refresh counter); now: the
+-- script's clock, when read. Acquire and checkout keep their event as
+-- what hold.expired will need (holds_key); a release drops it.
+local function hold_event(events_key, live_key, type, lock, expires_at, n,
+                          now)
     if lock.opaque then
         return
     end
     local fields = hold_fields(lock)
-    if type == 'hold.released' or type == 'hold.force_released' then
+    if type == 'hold.checkout' then
+        fields.state = 'checkout'
+    elseif type == 'hold.released' or type == 'hold.force_released' then
         redis.call('HDEL', holds_key(live_key), lock.lockId)
-    elseif type == 'hold.acquired' or type == 'hold.checkout' then
-        fields.state = lock.state or 'held'
-        redis.call('HSET', holds_key(live_key), lock.lockId,
-                   cjson.encode(fields))
-        if type == 'hold.acquired' then
-            fields.state = nil
-        end
     end
-    if expires_at then
-        fields.expiresAt = iso_time(expires_at)
+    fields.expiresAt = expires_at
+    local json = emit(events_key, type, fields,
+                      lock.lockId .. ':' .. type .. (n and (':' .. n) or ''),
+                      now)
+    if type == 'hold.acquired' or type == 'hold.checkout' then
+        redis.call('HSET', holds_key(live_key), lock.lockId, json)
     end
-    emit(events_key, type, fields, lock.lockId .. ':' .. type
-                                   .. (n and (':' .. n) or ''))
 end
 
 -- Reports the holds in the live-lock set that ran out before now (at most
@@ -538,21 +538,22 @@ local function expire_holds(live_key, stats_key, now, limit)
                 and redis.call('ZRANGEBYSCORE', live_key, '-inf', '(' .. now,
                                'LIMIT', 0, limit)
                 or redis.call('ZRANGEBYSCORE', live_key, '-inf', '(' .. now)
+    if #ids == 0 then
+        return 0, false
+    end
     local hkey = holds_key(live_key)
     for _, id in ipairs(ids) do
         local raw = redis.call('HGET', hkey, id)
         local ok, hold = pcall(cjson.decode, raw or '')
         if ok and type(hold) == 'table' and type(hold.tenantId) == 'string'
            and type(hold.resourceId) == 'string' then
-            hold.state = hold.state or 'held'
-            emit(nil, 'hold.expired', hold, id .. ':hold.expired')
+            hold.state, hold.expiresAt = hold.state or 'held', nil
+            emit(nil, 'hold.expired', hold, id .. ':hold.expired', now)
         end
         redis.call('HDEL', hkey, id)
         redis.call('ZREM', live_key, id)
     end
-    if #ids > 0 then
-        redis.call('HINCRBY', stats_key, 'locksExpired', #ids)
-    end
+    redis.call('HINCRBY', stats_key, 'locksExpired', #ids)
     return #ids, limit ~= nil and #ids >= limit
 end
 
