@@ -49,6 +49,7 @@ typedef struct lane_s {
     bool group_ready;
     bool dirty;                 /* may have an event to read */
     bool gone;                  /* its endpoint was removed */
+    bool caught_up;             /* nothing of ours left pending unacked */
     /* The event in hand, if any. */
     char *body;                 /* NULL: none */
     char entry[48];             /* its stream entry id */
@@ -109,6 +110,13 @@ static json_t *redis(dispatcher_t *d, const char *key, int argc,
     store_status_t status = store_command(d->st, key, argc, argv, resend,
                                           &out);
 
+    if (status == STORE_UNAVAILABLE) {
+        /* Redis may have restarted or failed over: every lane reads its
+         * pending entries again before new ones. */
+        for (int i = 0; i < d->nlanes; i++) {
+            d->lanes[i]->caught_up = false;
+        }
+    }
     if (status != STORE_OK) {
         return NULL;
     }
@@ -544,7 +552,7 @@ static void fetch(dispatcher_t *d, lane_t *l)
 {
     static const char *const from[] = { "0", ">" };
 
-    for (int pass = 0; pass < 2; pass++) {
+    for (int pass = l->caught_up ? 1 : 0; pass < 2; pass++) {
         const char *argv[] = { "XREADGROUP", "GROUP", l->group, CONSUMER,
                                "COUNT", "1", "STREAMS", l->stream,
                                from[pass] };
@@ -554,6 +562,7 @@ static void fetch(dispatcher_t *d, lane_t *l)
             if (redis_error_is(d, "NOGROUP")) {
                 l->group_ready = false;
             }
+            l->caught_up = false;
             return;
         }
         /* [[stream, [[entry, [field, value, ...]]]]] or null. */
@@ -563,6 +572,7 @@ static void fetch(dispatcher_t *d, lane_t *l)
 
         if (id == NULL) {
             json_decref(r);
+            l->caught_up = true;
             continue;
         }
         const char *text = json_string_value(field(json_array_get(entry, 1),
@@ -678,6 +688,9 @@ static void acknowledge(dispatcher_t *d, lane_t *l)
 
     /* When the XACK is lost the event stays pending and is sent again:
      * at least once. */
+    if (r == NULL) {
+        l->caught_up = false;
+    }
     json_decref(r);
     lane_drop_event(l);
     l->dirty = true;
