@@ -115,7 +115,7 @@ class EventsCase(BookingTestCase):
     def types(self, resource="specialist-1"):
         return [e["type"] for e in self.events(resource)]
 
-    def wait_for(self, check, what, timeout=15.0):
+    def wait_for(self, check, what, timeout=30.0):
         """Waits for check() to be true; the deadline is generous, the
         assertion is on what happened."""
         deadline = time.monotonic() + timeout
@@ -128,6 +128,9 @@ class EventsCase(BookingTestCase):
 
 
 class OutboxTest(EventsCase):
+    # Long lives: nothing runs out while a test walks through its steps.
+    env = dict(EventsCase.env, LOCK_TTL="60000", PAYMENT_HOLD="60000")
+
     def test_each_change_writes_one_event_of_its_own(self):
         r = self.acquire(holderId="ann", ttl=60000)
         self.assertEqual(r.status, 200, r.text)
@@ -274,7 +277,9 @@ class OutboxTest(EventsCase):
 
 
 class ExpiryTest(EventsCase):
-    """LOCK_TTL and PAYMENT_HOLD are 2 s here: holds run out on their own."""
+    """Holds live 4 s (2 s from a checkout) here: they run out on their
+    own."""
+    env = dict(EventsCase.env, LOCK_TTL="4000")
 
     def expired(self, resource="specialist-1"):
         return [e for e in self.events(resource)
