@@ -68,36 +68,54 @@ void webhook_create(worker_t *w, const http_request_t *req,
     json_decref(answer);
 }
 
+/*
+ * The checks both lists make: the admin token, the tenant it may see, the
+ * query. False when an answer was made already.
+ */
+static bool list_request(worker_t *w, const http_request_t *req,
+                         webhook_list_t *in, http_response_t *res)
+{
+    json_t *errors = json_array();
+    auth_principal_t who;
+
+    parse_webhook_list(req->query, in, errors);
+    if (!reply_admin(w, req, AUTH_MANAGE, &who, res)) {
+        json_decref(errors);
+        return false;
+    }
+    own_tenant(&who, in->tenant);
+    if (!reply_tenant(&who, in->tenant, res)) {
+        json_decref(errors);
+        return false;
+    }
+    return !reply_invalid(res, errors);
+}
+
+/* 200 with answer's array field and its count. */
+static void reply_list(http_response_t *res, json_t *answer,
+                       const char *field)
+{
+    json_t *list = json_object_get(answer, field);
+    json_t *ok = http_ok(res, 200);
+
+    json_object_set_new(ok, "count",
+                        json_integer((json_int_t) json_array_size(list)));
+    json_object_set(ok, field, list);
+    json_decref(answer);
+}
+
 void webhook_list(worker_t *w, const http_request_t *req,
                   const route_match_t *match, http_response_t *res)
 {
     (void) match;
-    json_t *errors = json_array();
     json_t *answer;
     webhook_list_t in;
-    auth_principal_t who;
 
-    parse_webhook_list(req->query, &in, errors);
-    if (!reply_admin(w, req, AUTH_MANAGE, &who, res)) {
-        json_decref(errors);
-        return;
-    }
-    own_tenant(&who, in.tenant);
-    if (!reply_tenant(&who, in.tenant, res)) {
-        json_decref(errors);
-        return;
-    }
-    if (reply_invalid(res, errors)
-        || !reply_db(w, db_webhook_list(&w->db, in.tenant, &answer), res))
+    if (list_request(w, req, &in, res)
+        && reply_db(w, db_webhook_list(&w->db, in.tenant, &answer), res))
     {
-        return;
+        reply_list(res, answer, "webhooks");
     }
-    json_t *list = json_object_get(answer, "webhooks");
-    json_t *ok = http_ok(res, 200);
-    json_object_set_new(ok, "count",
-                        json_integer((json_int_t) json_array_size(list)));
-    json_object_set(ok, "webhooks", list);
-    json_decref(answer);
 }
 
 void webhook_delete(worker_t *w, const http_request_t *req,
@@ -141,30 +159,12 @@ void webhook_deadletters(worker_t *w, const http_request_t *req,
                          const route_match_t *match, http_response_t *res)
 {
     (void) match;
-    json_t *errors = json_array();
     json_t *answer;
     webhook_list_t in;
-    auth_principal_t who;
 
-    parse_webhook_list(req->query, &in, errors);
-    if (!reply_admin(w, req, AUTH_MANAGE, &who, res)) {
-        json_decref(errors);
-        return;
-    }
-    own_tenant(&who, in.tenant);
-    if (!reply_tenant(&who, in.tenant, res)) {
-        json_decref(errors);
-        return;
-    }
-    if (reply_invalid(res, errors)
-        || !reply_db(w, db_deadletters(&w->db, &in, &answer), res))
+    if (list_request(w, req, &in, res)
+        && reply_db(w, db_deadletters(&w->db, &in, &answer), res))
     {
-        return;
+        reply_list(res, answer, "deadLetters");
     }
-    json_t *list = json_object_get(answer, "deadLetters");
-    json_t *ok = http_ok(res, 200);
-    json_object_set_new(ok, "count",
-                        json_integer((json_int_t) json_array_size(list)));
-    json_object_set(ok, "deadLetters", list);
-    json_decref(answer);
 }
