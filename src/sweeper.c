@@ -78,8 +78,9 @@ bool sweeper_start(const config_t *cfg, int id)
     pthread_cond_init(&wake, &attr);
     pthread_condattr_destroy(&attr);
     stopping = false;
-    if (pthread_create(&thread, NULL, sweeper_main, (void *) cfg) != 0) {
-        log_error("cannot start the sweeper: %s", strerror(errno));
+    int rc = pthread_create(&thread, NULL, sweeper_main, (void *) cfg);
+    if (rc != 0) {
+        log_error("cannot start the sweeper: %s", strerror(rc));
         db_close(&db);
         return false;
     }
