@@ -6,6 +6,7 @@
 #include "admin.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -221,8 +222,24 @@ void lock_metrics(worker_t *w, const http_request_t *req,
     db_redirects(&redirects.moved, &redirects.ask, &redirects.tryagain);
     time_t now = time(NULL);
     if (prometheus) {
+        json_t *webhooks = NULL;
+        char *text = metrics_prometheus(w->metrics, stats, &redirects, now);
+
+        /* The webhook dispatcher's counters, which it keeps in Redis. */
+        db_webhook_stats(&w->db, &webhooks);
+        char *more = metrics_webhooks_prometheus(webhooks);
+        json_decref(webhooks);
+        if (text != NULL && more != NULL) {
+            char *both = NULL;
+
+            if (asprintf(&both, "%s%s", text, more) >= 0) {
+                free(text);
+                text = both;
+            }
+        }
+        free(more);
         res->status = 200;
-        res->text = metrics_prometheus(w->metrics, stats, &redirects, now);
+        res->text = text;
         res->content_type = "text/plain; version=0.0.4; charset=utf-8";
     } else {
         json_object_set_new(http_ok(res, 200), "metrics",

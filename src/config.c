@@ -252,6 +252,41 @@ static bool read_access(config_t *cfg, config_lookup_fn lookup, char *err,
                        err, err_len);
 }
 
+static bool read_webhooks(config_t *cfg, config_lookup_fn lookup, char *err,
+                          size_t err_len)
+{
+    return read_str(lookup, "WEBHOOK_URL", "", cfg->webhook_url, err,
+                    err_len)
+           && read_str(lookup, "WEBHOOK_SECRET", "", cfg->webhook_secret,
+                       err, err_len)
+           && read_long(lookup, "WEBHOOK_RETRY_FOR", 86400, 1, 2592000,
+                        &cfg->webhook_retry_for_s, err, err_len)
+           && read_long(lookup, "WEBHOOK_TIMEOUT", 10000, 100, 600000,
+                        &cfg->webhook_timeout_ms, err, err_len)
+           && read_long(lookup, "WEBHOOK_RETRY_MAX", 3600, 1, 86400,
+                        &cfg->webhook_retry_max_s, err, err_len);
+}
+
+/* The webhook settings that take more than one variable. */
+static bool check_webhooks(const config_t *cfg, char *err, size_t err_len)
+{
+    const char *url = cfg->webhook_url;
+
+    if (url[0] != '\0' && strncmp(url, "http://", 7) != 0
+        && strncmp(url, "https://", 8) != 0)
+    {
+        snprintf(err, err_len, "WEBHOOK_URL must start with http:// or "
+                 "https://");
+        return false;
+    }
+    if (url[0] != '\0' && strlen(cfg->webhook_secret) < 16) {
+        snprintf(err, err_len, "WEBHOOK_SECRET must be at least 16 "
+                 "characters when WEBHOOK_URL is set");
+        return false;
+    }
+    return true;
+}
+
 /* The checks that take more than one variable, or a list's shape. */
 static bool check_settings(const config_t *cfg, char *err, size_t err_len)
 {
@@ -310,7 +345,9 @@ bool config_load(config_t *cfg, config_lookup_fn lookup, char *err,
            && read_locks(cfg, lookup, err, err_len)
            && read_events(cfg, lookup, err, err_len)
            && read_access(cfg, lookup, err, err_len)
-           && check_settings(cfg, err, err_len);
+           && read_webhooks(cfg, lookup, err, err_len)
+           && check_settings(cfg, err, err_len)
+           && check_webhooks(cfg, err, err_len);
 }
 
 bool config_jwt_enabled(const config_t *cfg)

@@ -62,6 +62,16 @@ typedef struct config_s {
     char jwt_audience[CONFIG_STR_MAX];      /* "" when aud is not checked */
     char jwt_tenant_claim[CONFIG_STR_MAX];  /* default "tenantId" */
     char jwt_role_claim[CONFIG_STR_MAX];    /* default "role" */
+
+    /* Webhooks (slotlock-events): the deployment's own endpoint, which
+     * gets every tenant's events ("" for none), its HMAC secret, how long
+     * a failing delivery is retried before it is dead-lettered, and the
+     * time one POST may take. */
+    char webhook_url[CONFIG_STR_MAX];
+    char webhook_secret[CONFIG_STR_MAX];
+    long webhook_retry_for_s;
+    long webhook_timeout_ms;
+    long webhook_retry_max_s;           /* the longest wait between tries */
 } config_t;
 
 /* Looks a variable up; NULL when it is not set. getenv fits. */

@@ -114,4 +114,25 @@ db_status_t db_cancel(db_t *db, const char *id, json_t **out);
 db_status_t db_appointments(db_t *db, const list_request_t *in,
                             json_t **out);
 
+/*
+ * Webhook endpoints (db_webhooks.c). Create stores {id, url, secret,
+ * tenantId, createdAt} under id and answers {webhook: <record without the
+ * secret>}; list answers {webhooks: [...]} (tenant "": all of them; else
+ * the tenant's); get {webhook} or {"err": "not_found"}; delete removes
+ * id's record.
+ */
+db_status_t db_webhook_create(db_t *db, const char *id,
+                              const webhook_request_t *in,
+                              const char *secret, json_t **out);
+db_status_t db_webhook_list(db_t *db, const char *tenant, json_t **out);
+db_status_t db_webhook_get(db_t *db, const char *id, json_t **out);
+db_status_t db_webhook_delete(db_t *db, const char *id);
+
+/* The newest dead letters, of in->tenant when set: {deadLetters: [...]}. */
+db_status_t db_deadletters(db_t *db, const webhook_list_t *in, json_t **out);
+
+/* slotlock-events' counters: {delivered, failed_attempts, dead_lettered,
+ * backlog, oldest_ms, updated_ms}, each there once it was written. */
+db_status_t db_webhook_stats(db_t *db, json_t **out);
+
 #endif

@@ -35,6 +35,15 @@
 #define KEYS_LIVE_PREFIX "booking_live:"
 #define KEYS_EVENTS_PREFIX "booking_events:"
 
+/* Webhooks: the registered endpoints (hash: id -> JSON), the dead-letter
+ * stream, the dispatcher's counters (hash), and the pattern that finds
+ * every resource's event stream, booking_events:{t|r}. Each is one key
+ * on its own slot; none is touched by a lock or booking script. */
+#define KEYS_WEBHOOKS "slotlock:webhooks"
+#define KEYS_DEADLETTER "slotlock:deadletter"
+#define KEYS_WEBHOOK_STATS "slotlock:webhook_stats"
+#define KEYS_EVENTS_PATTERN "booking_events:*"
+
 /* The keys one lock or booking operation on a slot works on. */
 typedef struct keys_s {
     char lock[KEYS_MAX];        /* booking_lock:{t|r}:date:HH:MM */

@@ -233,3 +233,28 @@ char *metrics_prometheus(metrics_t *m, json_t *stats,
     }
     return t.buf;
 }
+
+char *metrics_webhooks_prometheus(json_t *stats)
+{
+    text_t t = { NULL, 0, 0 };
+
+    metric(&t, "webhook_deliveries_total", "counter",
+           "Webhook events delivered (a 2xx answer).",
+           (double) stat(stats, "delivered"));
+    metric(&t, "webhook_failed_attempts_total", "counter",
+           "Webhook POSTs that failed (timeout, connection, non-2xx).",
+           (double) stat(stats, "failed_attempts"));
+    metric(&t, "webhook_dead_letters_total", "counter",
+           "Webhook events given up on and moved to the dead letters.",
+           (double) stat(stats, "dead_lettered"));
+    metric(&t, "webhook_backlog_events", "gauge",
+           "Events not yet delivered to some endpoint, at the "
+           "dispatcher's last look.", (double) stat(stats, "backlog"));
+    metric(&t, "webhook_oldest_undelivered_seconds", "gauge",
+           "Age of the oldest event the dispatcher is still trying to "
+           "deliver.", (double) stat(stats, "oldest_ms") / 1000.0);
+    metric(&t, "webhook_dispatcher_seen_seconds", "gauge",
+           "Unix time of the dispatcher's last report (0: never).",
+           (double) stat(stats, "updated_ms") / 1000.0);
+    return t.buf;
+}

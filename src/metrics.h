@@ -57,4 +57,8 @@ typedef struct metrics_redirects_s {
 char *metrics_prometheus(metrics_t *m, json_t *stats,
                          const metrics_redirects_t *redirects, time_t now);
 
+/* slotlock-events' counters (db_webhook_stats; NULL: unknown, all 0) as
+ * Prometheus text. */
+char *metrics_webhooks_prometheus(json_t *stats);
+
 #endif

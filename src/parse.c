@@ -3,6 +3,7 @@
  */
 #include "parse.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -385,4 +386,139 @@ bool parse_booking(json_t *body, booking_request_t *req, json_t *errors)
     read_end_time(body, req, errors);
     read_customer(body, req, errors);
     return json_array_size(errors) == before;
+}
+
+/* ---- webhooks --------------------------------------------------------- */
+
+bool parse_webhook_url(const char *url)
+{
+    size_t len = strlen(url), i;
+
+    if (len > PARSE_WEBHOOK_URL_MAX) {
+        return false;
+    }
+    if (strncasecmp(url, "https://", 8) == 0) {
+        i = 8;
+    } else if (strncasecmp(url, "http://", 7) == 0) {
+        i = 7;
+    } else {
+        return false;
+    }
+    size_t host = i;
+    if (url[i] == '[') {
+        /* An IPv6 address: hex digits, ':' and '.' up to ']'. */
+        for (i++; isxdigit((unsigned char) url[i]) || url[i] == ':'
+                  || url[i] == '.'; i++) {
+        }
+        if (url[i] != ']' || i == host + 1) {
+            return false;
+        }
+        i++;
+    } else {
+        while (isalnum((unsigned char) url[i]) || url[i] == '-'
+               || url[i] == '.') {
+            i++;
+        }
+        if (i == host) {
+            return false;
+        }
+    }
+    if (url[i] == ':') {
+        size_t port = ++i;
+
+        while (isdigit((unsigned char) url[i])) {
+            i++;
+        }
+        if (i == port || i - port > 5 || atol(url + port) > 65535) {
+            return false;
+        }
+    }
+    if (url[i] != '\0' && url[i] != '/' && url[i] != '?') {
+        return false;
+    }
+    /* The rest: visible ASCII only (no spaces, controls or raw UTF-8);
+     * no fragment, which is never sent. */
+    for (; url[i] != '\0'; i++) {
+        if (url[i] <= 0x20 || url[i] >= 0x7f || url[i] == '#') {
+            return false;
+        }
+    }
+    return true;
+}
+
+bool parse_webhook_create(json_t *body, webhook_request_t *req,
+                          json_t *errors)
+{
+    size_t before = json_array_size(errors);
+    json_t *url = json_object_get(body, "url");
+    json_t *secret = json_object_get(body, "secret");
+    const char *text;
+
+    memset(req, 0, sizeof(*req));
+    if (url == NULL || json_is_null(url)) {
+        validate_error(errors, "url", "is required");
+    } else if ((text = validate_text(url)) == NULL) {
+        validate_error(errors, "url", "must be a string");
+    } else if (strlen(text) > PARSE_WEBHOOK_URL_MAX) {
+        validate_error(errors, "url", "must be at most 2048 characters");
+    } else if (!parse_webhook_url(text)) {
+        validate_error(errors, "url", "must be an http or https URL with a "
+                       "host name, and no user name or password");
+    } else {
+        strcpy(req->url, text);
+    }
+    if (secret != NULL && !json_is_null(secret)) {
+        text = validate_text(secret);
+        size_t n = text != NULL ? strlen(text) : 0;
+        bool printable = text != NULL;
+
+        for (size_t i = 0; printable && i < n; i++) {
+            printable = text[i] > 0x20 && text[i] < 0x7f;
+        }
+        if (!printable || n < PARSE_WEBHOOK_SECRET_MIN
+            || n > PARSE_WEBHOOK_SECRET_MAX)
+        {
+            validate_error(errors, "secret", "must be 16 to 256 visible "
+                           "ASCII characters");
+        } else {
+            strcpy(req->secret, text);
+        }
+    }
+    const char *tenant = validate_id_field(body, "tenantId", false, errors);
+    if (tenant != NULL) {
+        strcpy(req->tenant, tenant);
+    }
+    return json_array_size(errors) == before;
+}
+
+bool parse_webhook_list(const char *query, webhook_list_t *req,
+                        json_t *errors)
+{
+    size_t before = json_array_size(errors);
+    json_t *q = validate_query(query, errors);
+
+    memset(req, 0, sizeof(*req));
+    req->limit = 50;
+    const char *tenant = validate_id_field(q, "tenantId", false, errors);
+    if (tenant != NULL) {
+        strcpy(req->tenant, tenant);
+    }
+    validate_int_field(q, "limit", 1, PARSE_DEADLETTER_LIMIT_MAX, false,
+                       true, "must be a whole number from 1 to 200",
+                       &req->limit, errors);
+    json_decref(q);
+    return json_array_size(errors) == before;
+}
+
+bool parse_webhook_id(const char *id)
+{
+    if (strlen(id) != PARSE_WEBHOOK_ID_LEN || strncmp(id, "wh_", 3) != 0) {
+        return false;
+    }
+    for (const char *p = id + 3; *p; p++) {
+        if (!isdigit((unsigned char) *p) && (*p < 'a' || *p > 'f')) {
+            return false;
+        }
+    }
+    return true;
 }

@@ -126,4 +126,43 @@ bool parse_booking(json_t *body, booking_request_t *req, json_t *errors);
 bool parse_metrics(const char *query, const char *accept, bool *prometheus,
                    char *tenant, json_t *errors);
 
+/* ---- webhooks --------------------------------------------------------- */
+
+#define PARSE_WEBHOOK_URL_MAX 2048
+#define PARSE_WEBHOOK_SECRET_MIN 16
+#define PARSE_WEBHOOK_SECRET_MAX 256
+#define PARSE_WEBHOOK_ID_LEN 35         /* "wh_" and 32 hex digits */
+#define PARSE_DEADLETTER_LIMIT_MAX 200
+
+/* POST /api/webhooks: {url, secret?, tenantId?}. */
+typedef struct webhook_request_s {
+    char url[PARSE_WEBHOOK_URL_MAX + 1];
+    char secret[PARSE_WEBHOOK_SECRET_MAX + 1];  /* "": make one */
+    char tenant[SLOT_ID_MAX + 1];   /* "": every tenant (operator only) */
+} webhook_request_t;
+
+bool parse_webhook_create(json_t *body, webhook_request_t *req,
+                          json_t *errors);
+
+/*
+ * True when url is one slotlock will POST to: http:// or https://, a host
+ * of letters, digits, '-' and '.' (or an IPv6 address in brackets), an
+ * optional :port, an optional path and query of visible ASCII; no user
+ * name or password, at most PARSE_WEBHOOK_URL_MAX characters.
+ */
+bool parse_webhook_url(const char *url);
+
+/* GET /api/webhooks[?tenantId=] and GET /api/webhooks/deadletters
+ * [?tenantId=][&limit=]: tenant "" when none was given; limit default 50. */
+typedef struct webhook_list_s {
+    char tenant[SLOT_ID_MAX + 1];
+    long limit;
+} webhook_list_t;
+
+bool parse_webhook_list(const char *query, webhook_list_t *req,
+                        json_t *errors);
+
+/* True when id (a path segment) has the form of an endpoint id. */
+bool parse_webhook_id(const char *id);
+
 #endif

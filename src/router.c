@@ -18,6 +18,7 @@
 #include "cors.h"
 #include "http.h"
 #include "locks.h"
+#include "webhooks.h"
 #include "worker.h"
 
 /* docs/openapi.json, embedded at build time (src/openapi_gen.c). */
@@ -61,6 +62,10 @@ static const handler_fn handlers[ROUTE_COUNT] = {
     [ROUTE_RESOURCE_GET] = resource_get,
     [ROUTE_RESOURCE_PUT] = resource_put,
     [ROUTE_OPENAPI] = openapi_document,
+    [ROUTE_WEBHOOK_CREATE] = webhook_create,
+    [ROUTE_WEBHOOK_LIST] = webhook_list,
+    [ROUTE_WEBHOOK_DELETE] = webhook_delete,
+    [ROUTE_WEBHOOK_DEADLETTERS] = webhook_deadletters,
 };
 
 typedef struct route_entry_s {
@@ -87,6 +92,9 @@ static const route_entry_t fixed_routes[] = {
     { "/api/resources", "GET", ROUTE_RESOURCE_GET, "GET, PUT" },
     { "/api/resources", "PUT", ROUTE_RESOURCE_PUT, "GET, PUT" },
     { "/api/openapi.json", "GET", ROUTE_OPENAPI, "GET" },
+    { "/api/webhooks", "GET", ROUTE_WEBHOOK_LIST, "GET, POST" },
+    { "/api/webhooks", "POST", ROUTE_WEBHOOK_CREATE, "GET, POST" },
+    { "/api/webhooks/deadletters", "GET", ROUTE_WEBHOOK_DEADLETTERS, "GET" },
 };
 
 static const char *const route_names[ROUTE_COUNT] = {
@@ -110,6 +118,10 @@ static const char *const route_names[ROUTE_COUNT] = {
     [ROUTE_RESOURCE_GET] = "resource_get",
     [ROUTE_RESOURCE_PUT] = "resource_put",
     [ROUTE_OPENAPI] = "openapi",
+    [ROUTE_WEBHOOK_CREATE] = "webhook_create",
+    [ROUTE_WEBHOOK_LIST] = "webhook_list",
+    [ROUTE_WEBHOOK_DELETE] = "webhook_delete",
+    [ROUTE_WEBHOOK_DEADLETTERS] = "webhook_deadletters",
 };
 
 const char *router_name(route_t route)
@@ -190,6 +202,14 @@ void router_match(const char *method, const char *path, route_match_t *m)
             set(m, ROUTE_APPT_CANCEL, NULL, seg);
         } else {
             set(m, ROUTE_NOT_FOUND, "GET, DELETE", seg);
+        }
+        return;
+    }
+    if ((seg = one_segment(path, "/api/webhooks/")) != NULL) {
+        if (strcmp(method, "DELETE") == 0) {
+            set(m, ROUTE_WEBHOOK_DELETE, NULL, seg);
+        } else {
+            set(m, ROUTE_NOT_FOUND, "DELETE", seg);
         }
         return;
     }

@@ -362,3 +362,62 @@ store_status_t store_scan(store_t *st, const char *pattern, store_scan_fn fn,
     }
     return status;
 }
+
+/* A plain command's reply as JSON (RESP2, which is all the store
+ * speaks); NULL when out of memory. */
+static json_t *reply_json(const redisReply *r)
+{
+    switch (r->type) {
+    case REDIS_REPLY_STRING:
+    case REDIS_REPLY_STATUS: {
+        json_t *s = json_stringn(r->str, r->len);
+
+        return s != NULL ? s : json_null();
+    }
+    case REDIS_REPLY_INTEGER:
+        return json_integer(r->integer);
+    case REDIS_REPLY_ARRAY: {
+        json_t *a = json_array();
+
+        for (size_t i = 0; a != NULL && i < r->elements; i++) {
+            json_t *item = reply_json(r->element[i]);
+
+            if (item == NULL || json_array_append_new(a, item) != 0) {
+                json_decref(a);
+                a = NULL;
+            }
+        }
+        return a;
+    }
+    default:
+        return json_null();
+    }
+}
+
+store_status_t store_command(store_t *st, const char *key, int argc,
+                             const char *const *argv, bool resend,
+                             json_t **out)
+{
+    redisContext *used;
+    redisReply *r = st->transport->command(st, key, -1, argc,
+                                           (const char **) argv, resend,
+                                           &used);
+    store_status_t status = STORE_OK;
+
+    *out = NULL;
+    if (r == NULL) {
+        return STORE_UNAVAILABLE;
+    }
+    if (r->type == REDIS_REPLY_ERROR) {
+        status = error_status(st, r);
+    } else {
+        *out = reply_json(r);
+        if (*out == NULL) {
+            snprintf(st->error, sizeof(st->error), "%s: out of memory",
+                     argv[0]);
+            status = STORE_FAILED;
+        }
+    }
+    freeReplyObject(r);
+    return status;
+}

@@ -79,6 +79,19 @@ typedef bool (*store_scan_fn)(const char **keys, int count, void *arg);
 store_status_t store_scan(store_t *st, const char *pattern, store_scan_fn fn,
                           void *arg);
 
+/*
+ * Runs one plain command, argv[0] its name, on the server of key (every
+ * key the command names must share key's slot). resend: the command may be
+ * sent again after its reply was lost (running it twice changes nothing
+ * the caller minds). On STORE_OK *out is the reply as JSON, owned by the
+ * caller: strings as strings (null when not UTF-8), integers as integers,
+ * arrays as arrays, nil as null. An error reply is not STORE_OK, and
+ * store_error starts with Redis's own words ("NOGROUP ...").
+ */
+store_status_t store_command(store_t *st, const char *key, int argc,
+                             const char *const *argv, bool resend,
+                             json_t **out);
+
 /* Redis Cluster redirections followed so far by every store of the
  * process. */
 void store_redirects(unsigned long *moved, unsigned long *ask,

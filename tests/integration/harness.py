@@ -79,6 +79,10 @@ APP_BIN = os.path.abspath(os.environ.get("SLOTLOCK_BIN")
 
 # Settings the app gets unless a test says otherwise. RATE_LIMIT_* are read
 # by the nginx renderer, not by the app.
+# The webhook dispatcher, built beside the app.
+EVENTS_BIN = os.path.abspath(os.environ.get("SLOTLOCK_EVENTS_BIN")
+                             or os.path.join(os.path.dirname(APP_BIN),
+                                             "slotlock-events"))
 DEFAULT_ENV = {
     "REDIS_HOST": "127.0.0.1",
     "WORKERS": "4",
@@ -454,12 +458,15 @@ class Stack:
     nginx_setup:  called with nginx's folder once script/render-nginx-conf
                   has written slotlock.conf and nginx.conf there, before
                   nginx starts: to add to or change the configuration.
+    events:       True: start the webhook dispatcher (slotlock-events) as
+                  "events", with the app's settings; start_events() and
+                  kill_events() start and stop it later.
     """
 
     def __init__(self, env=None, redis_config=None, start_redis=True,
                  ready_timeout=10.0, instances=1, cluster=None,
                  cluster_replicas=0, app_procs=1, app_backlog=1024,
-                 nginx_workers=1, nginx_setup=None):
+                 nginx_workers=1, nginx_setup=None, events=False):
         self.ready_timeout = ready_timeout
         self.app_procs = int(app_procs)
         self.app_backlog = int(app_backlog)
@@ -535,6 +542,8 @@ class Stack:
                 self.start_redis()
             self._start_nginx()
             self.start_app()
+            if events:
+                self.start_events()
         except BaseException:
             self.stop()
             raise
@@ -776,6 +785,23 @@ class Stack:
         for name, _ in self._instances(instance):
             self._kill(name, sig, timeout)
 
+    def start_events(self, env=None):
+        """Starts the webhook dispatcher as "events" with the app's
+        settings (and env on top); stop() stops it too."""
+        if not os.access(EVENTS_BIN, os.X_OK):
+            raise RuntimeError("no dispatcher at %s: build it first"
+                               % EVENTS_BIN)
+        if "events" not in self.extra_names:
+            self.extra_names.append("events")
+        wrapper = shlex.split(os.environ.get("SLOTLOCK_EVENTS_WRAPPER", ""))
+        self._spawn("events", wrapper + [EVENTS_BIN],
+                    env=dict(self.env, **(env or {})))
+
+    def kill_events(self, sig=signal.SIGTERM, timeout=5.0):
+        """Signals the dispatcher (SIGKILL: a crash) and waits for it to
+        end; its exit status is then exit_status["events"]."""
+        self._kill("events", sig, timeout)
+
     def _start_nginx(self):
         ndir = os.path.join(self.dir, "nginx")
         subprocess.run(
@@ -832,7 +858,8 @@ class Stack:
         """The lines of the apps' logs where a sanitizer report starts, as
         (log path, line)."""
         found = []
-        for name in self.app_names:
+        for name in self.app_names + [n for n in self.extra_names
+                                      if n == "events"]:
             path = self._logs.get(name)
             if not path or not os.path.exists(path):
                 continue

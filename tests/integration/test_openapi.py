@@ -25,7 +25,8 @@ def _routes():
     return routes | {("get", "/api/locks/{lockId}"),
                      ("delete", "/api/locks/{lockId}"),
                      ("get", "/api/appointments/{id}"),
-                     ("delete", "/api/appointments/{id}")}
+                     ("delete", "/api/appointments/{id}"),
+                     ("delete", "/api/webhooks/{id}")}
 
 
 ROUTES = _routes()
