@@ -267,6 +267,25 @@ static bool read_webhooks(config_t *cfg, config_lookup_fn lookup, char *err,
                         &cfg->webhook_retry_max_s, err, err_len);
 }
 
+static bool read_grid(config_t *cfg, config_lookup_fn lookup, char *err,
+                      size_t err_len)
+{
+    if (!read_str(lookup, "GRID_PUBLISH_URL",
+                  "http://127.0.0.1:4001/_slotlock/grid/publish",
+                  cfg->grid_publish_url, err, err_len))
+    {
+        return false;
+    }
+    if (cfg->grid_publish_url[0] != '\0'
+        && strncmp(cfg->grid_publish_url, "http://", 7) != 0)
+    {
+        snprintf(err, err_len, "GRID_PUBLISH_URL must start with http:// "
+                 "(nginx's publisher location on this machine) or be empty");
+        return false;
+    }
+    return true;
+}
+
 /* The webhook settings that take more than one variable. */
 static bool check_webhooks(const config_t *cfg, char *err, size_t err_len)
 {
@@ -346,6 +365,7 @@ bool config_load(config_t *cfg, config_lookup_fn lookup, char *err,
            && read_events(cfg, lookup, err, err_len)
            && read_access(cfg, lookup, err, err_len)
            && read_webhooks(cfg, lookup, err, err_len)
+           && read_grid(cfg, lookup, err, err_len)
            && check_settings(cfg, err, err_len)
            && check_webhooks(cfg, err, err_len);
 }
