@@ -220,12 +220,13 @@ static bool read_events(config_t *cfg, config_lookup_fn lookup, char *err,
                         size_t err_len)
 {
     /* SWEEP_INTERVAL at most 1000: a hold's expiry is reported within
-     * 2 s of its end. */
+     * 2 s of its end; 0 runs no sweeper in this process (another
+     * instance's must run). */
     return read_long(lookup, "EVENTS_MAXLEN", 100000, 0, 1000000000,
                      &cfg->events_maxlen, err, err_len)
            && read_long(lookup, "EVENTS_RETENTION", 0, 0, 31622400000L,
                         &cfg->events_retention_ms, err, err_len)
-           && read_long(lookup, "SWEEP_INTERVAL", 500, 50, 1000,
+           && read_long(lookup, "SWEEP_INTERVAL", 500, 0, 1000,
                         &cfg->sweep_interval_ms, err, err_len);
 }
 
@@ -313,6 +314,11 @@ static bool check_settings(const config_t *cfg, char *err, size_t err_len)
         snprintf(err, err_len, "LOCK_TTL (%ld) must not be larger than "
                  "LOCK_MAX_HOLD (%ld)", cfg->lock_ttl_ms,
                  cfg->lock_max_hold_ms);
+        return false;
+    }
+    if (cfg->sweep_interval_ms > 0 && cfg->sweep_interval_ms < 50) {
+        snprintf(err, err_len, "SWEEP_INTERVAL must be 0 (no sweeper) or "
+                 "50 to 1000");
         return false;
     }
     if (!valid_host_port_list(cfg->redis_sentinels)) {

@@ -98,6 +98,14 @@ db_status_t db_metrics(db_t *db, json_t **out);
 db_status_t db_sweep(db_t *db, long *expired);
 
 /*
+ * GET /api/events: a page of the tenant's events, in order (each
+ * resource's in stream order; across resources by the stream entry's
+ * time, then resourceId), into *out as {"events": [...], "next": cursor
+ * or null}. See docs/events.md for why paging never skips or repeats one.
+ */
+db_status_t db_events(db_t *db, const events_request_t *in, json_t **out);
+
+/*
  * A booking: {created: bool, appointment: <stored record>}. With
  * BOOKING_MIN_REPLICAS, DB_NOT_REPLICATED when too few replicas confirmed
  * it in time (a retry with the same lockId is then answered from the

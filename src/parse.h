@@ -120,6 +120,22 @@ typedef struct booking_request_s {
 bool parse_booking(json_t *body, booking_request_t *req, json_t *errors);
 
 
+/* GET /api/events?tenantId=[&after=][&limit=]: after is the next cursor
+ * of the page before, "<ms>-<seq>~<resourceId>": the position of the last
+ * event that page had (its stream entry id and resource). */
+typedef struct events_request_s {
+    char tenant[SLOT_ID_MAX + 1];
+    long limit;
+    bool has_after;                 /* false: from the oldest event kept */
+    unsigned long long after_ms, after_seq;
+    char after_resource[SLOT_ID_MAX + 1];
+} events_request_t;
+
+#define PARSE_EVENTS_LIMIT_DEFAULT 100
+#define PARSE_EVENTS_LIMIT_MAX 1000
+
+bool parse_events(const char *query, events_request_t *req, json_t *errors);
+
 /* GET /api/locks/metrics[?tenantId=]: *prometheus when ?format=prometheus,
  * or no format and an Accept of text/plain (accept may be NULL); tenant
  * (SLOT_ID_MAX + 1 bytes) the tenantId, "" when none was given. */

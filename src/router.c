@@ -16,6 +16,7 @@
 #include "resources.h"
 #include "appointments.h"
 #include "cors.h"
+#include "events.h"
 #include "http.h"
 #include "locks.h"
 #include "webhooks.h"
@@ -66,6 +67,7 @@ static const handler_fn handlers[ROUTE_COUNT] = {
     [ROUTE_WEBHOOK_LIST] = webhook_list,
     [ROUTE_WEBHOOK_DELETE] = webhook_delete,
     [ROUTE_WEBHOOK_DEADLETTERS] = webhook_deadletters,
+    [ROUTE_EVENTS] = events_list,
 };
 
 typedef struct route_entry_s {
@@ -95,6 +97,7 @@ static const route_entry_t fixed_routes[] = {
     { "/api/webhooks", "GET", ROUTE_WEBHOOK_LIST, "GET, POST" },
     { "/api/webhooks", "POST", ROUTE_WEBHOOK_CREATE, "GET, POST" },
     { "/api/webhooks/deadletters", "GET", ROUTE_WEBHOOK_DEADLETTERS, "GET" },
+    { "/api/events", "GET", ROUTE_EVENTS, "GET" },
 };
 
 static const char *const route_names[ROUTE_COUNT] = {
@@ -122,6 +125,7 @@ static const char *const route_names[ROUTE_COUNT] = {
     [ROUTE_WEBHOOK_LIST] = "webhook_list",
     [ROUTE_WEBHOOK_DELETE] = "webhook_delete",
     [ROUTE_WEBHOOK_DEADLETTERS] = "webhook_deadletters",
+    [ROUTE_EVENTS] = "events",
 };
 
 const char *router_name(route_t route)

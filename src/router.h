@@ -32,6 +32,7 @@ typedef enum route_e {
     ROUTE_WEBHOOK_LIST,
     ROUTE_WEBHOOK_DELETE,
     ROUTE_WEBHOOK_DEADLETTERS,
+    ROUTE_EVENTS,
     ROUTE_COUNT
 } route_t;
 

@@ -219,6 +219,43 @@ store_status_t store_script(store_t *st, script_id_t id, int nkeys,
     return status;
 }
 
+store_status_t store_script_each(store_t *st, script_id_t id, int nargs,
+                                 const char *const *args, json_t **out)
+{
+    int argc = 3 + nargs;
+    const char **argv = malloc(sizeof(*argv) * (size_t) argc);
+    int nodes[CLUSTER_NODES_MAX];
+    store_status_t status = STORE_OK;
+
+    *out = NULL;
+    if (argv == NULL) {
+        snprintf(st->error, sizeof(st->error), "out of memory");
+        return STORE_FAILED;
+    }
+    argv[2] = "0";
+    for (int i = 0; i < nargs; i++) {
+        argv[3 + i] = args[i];
+    }
+    int n = st->transport->nodes(st, nodes);
+    json_t *answers = json_array();
+    status = n > 0 ? STORE_OK : STORE_UNAVAILABLE;
+    for (int i = 0; i < n && status == STORE_OK; i++) {
+        json_t *one = NULL;
+
+        status = run_script(st, id, argc, argv, NULL, nodes[i], &one);
+        if (status == STORE_OK) {
+            json_array_append_new(answers, one);
+        }
+    }
+    free(argv);
+    if (status == STORE_OK) {
+        *out = answers;
+    } else {
+        json_decref(answers);
+    }
+    return status;
+}
+
 /* Closes the connection WAIT would have used: its writes are in doubt. */
 static void forget_wrote(store_t *st)
 {

@@ -60,6 +60,13 @@ store_status_t store_script(store_t *st, script_id_t id, int nkeys,
                             const char *const *args, json_t **out);
 
 /*
+ * Runs script id, with no keys, on every primary; on STORE_OK *out is a
+ * JSON array of their answers (the caller owns it).
+ */
+store_status_t store_script_each(store_t *st, script_id_t id, int nargs,
+                                 const char *const *args, json_t **out);
+
+/*
  * WAIT replicas timeout_ms on the connection the last write went through:
  * *acked is how many replicas confirmed every write made on it so far.
  * Never reconnects, since a new connection would prove nothing about the

@@ -67,6 +67,9 @@ bool sweeper_start(const config_t *cfg, int id)
 {
     pthread_condattr_t attr;
 
+    if (cfg->sweep_interval_ms == 0) {
+        return true;
+    }
     if (!db_init(&db, cfg, id)) {
         return false;
     }

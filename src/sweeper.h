@@ -13,8 +13,8 @@
 
 #include "config.h"
 
-/* Starts the thread; id names its data-layer handle in log lines. False
- * when it could not be started. */
+/* Starts the thread (none when SWEEP_INTERVAL is 0); id names its
+ * data-layer handle in log lines. False when it could not be started. */
 bool sweeper_start(const config_t *cfg, int id);
 
 /* Stops the thread and waits for it; nothing when it was not started. */

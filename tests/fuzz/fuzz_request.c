@@ -2,8 +2,8 @@
  * Fuzz target: a request line's path and query string, as nginx passes
  * them in REQUEST_URI, through routing (router_match), the path's lockId
  * (parse_lock) and every query route's parse step (parse_status,
- * parse_active, parse_appointments, parse_metrics), the very functions the
- * handlers call.
+ * parse_active, parse_appointments, parse_metrics, parse_events), the very
+ * functions the handlers call.
  *
  * Input: "<METHOD> <URI>", e.g. "GET /api/locks/status?tenantId=t&...".
  */
@@ -78,6 +78,16 @@ static void check_query(const char *query)
         FUZZ_CHECK(list.status[0] == '\0'
                    || strcmp(list.status, "confirmed") == 0
                    || strcmp(list.status, "cancelled") == 0);
+    }
+    fuzz_check_errors(errors);
+    json_array_clear(errors);
+
+    events_request_t events;
+    if (parse_events(query, &events, errors)) {
+        FUZZ_CHECK(validate_id(events.tenant));
+        FUZZ_CHECK(events.limit >= 1
+                   && events.limit <= PARSE_EVENTS_LIMIT_MAX);
+        FUZZ_CHECK(!events.has_after || validate_id(events.after_resource));
     }
     fuzz_check_errors(errors);
     json_array_clear(errors);

@@ -356,5 +356,136 @@ class TwoInstancesExpiryTest(EventsCase):
         self.assertEqual(sorted(got), sorted(locks))
 
 
+class PullApiTest(EventsCase):
+    env = dict(EventsCase.env, JWT_SECRET=jt.SECRET, LOCK_TTL="60000")
+
+    def page(self, after=None, limit=None, headers=ADMIN, tenant=None):
+        q = "tenantId=" + (tenant or self.tenant)
+        if after is not None:
+            q += "&after=" + after
+        if limit is not None:
+            q += "&limit=%d" % limit
+        return self.stack.request("GET", "/api/events?" + q, headers=headers)
+
+    def everything(self, limit, **kw):
+        """Every event through pages of limit, until a page is empty."""
+        got, after = [], None
+        while True:
+            r = self.page(after, limit, **kw)
+            self.assertEqual(r.status, 200, r.text)
+            self.assertEqual(r.json["count"], len(r.json["events"]))
+            self.assertLessEqual(r.json["count"], limit)
+            if not r.json["events"]:
+                return got, r.json["next"]
+            got += r.json["events"]
+            after = r.json["next"]
+
+    def make_changes(self):
+        for i in range(4):
+            for res in ("r-a", "r-b", "r-c"):
+                lock = self.held(start="%02d:00" % (8 + i), specialist=res)
+                if i % 2:
+                    self.stack.request("POST", "/api/locks/release",
+                                       {"lockId": lock})
+
+    def test_pages_never_skip_or_repeat_an_event(self):
+        self.make_changes()
+        stored = {res: [e["id"] for e in self.events(res)]
+                  for res in ("r-a", "r-b", "r-c")}
+        total = sum(len(ids) for ids in stored.values())
+        self.assertEqual(total, 18)
+        for limit in (1, 4, 7, 1000):
+            got, _ = self.everything(limit)
+            ids = [e["id"] for e in got]
+            self.assertEqual(len(ids), len(set(ids)), limit)
+            self.assertEqual(sorted(ids),
+                             sorted(i for v in stored.values() for i in v))
+            # Each resource's in stream order; all by createdAt.
+            for res, want in stored.items():
+                self.assertEqual([e["id"] for e in got
+                                  if e["resourceId"] == res], want)
+            times = [e["createdAt"] for e in got]
+            self.assertEqual(times, sorted(times))
+        # Events made after the last page come on the next one.
+        got, after = self.everything(5)
+        self.held(start="20:00", specialist="r-b")
+        self.held(start="20:00", specialist="r-0")
+        new = self.wait_for(lambda: self.page(after).json["events"],
+                            "the new events")
+        self.assertEqual(sorted(e["resourceId"] for e in new),
+                         ["r-0", "r-b"])
+        # Another tenant's events are not in the page.
+        other = self.tenant + "-x"
+        self.stack.request("POST", "/api/locks/acquire", {
+            "tenantId": other, "resourceId": "r-a", "date": "2025-03-10",
+            "startTime": "09:00", "duration": 60})
+        got, _ = self.everything(1000)
+        self.assertEqual({e["tenantId"] for e in got}, {self.tenant})
+
+    def test_a_tenant_without_events_and_the_default_limit(self):
+        r = self.page()
+        self.assertEqual(r.status, 200, r.text)
+        self.assertEqual((r.json["events"], r.json["next"]), ([], None))
+        for i in range(105):
+            self.held(start="%02d:%02d" % (8 + i // 12, i % 12 * 5),
+                      duration=5)
+        r = self.page()
+        self.assertEqual(r.json["count"], 100)
+        rest = self.page(r.json["next"])
+        self.assertEqual(rest.json["count"], 5)
+        self.assertEqual(self.page(rest.json["next"]).json["next"],
+                         rest.json["next"])
+
+    def test_who_may_read_the_events(self):
+        self.held()
+        token = jt.bearer(jt.hs256(jt.claims(self.tenant, "admin")))
+        self.assertEqual(self.page(headers=token).json["count"], 1)
+        staff = jt.bearer(jt.hs256(jt.claims(self.tenant, "staff")))
+        self.assertReason(self.page(headers=staff), 403, "forbidden")
+        other = jt.bearer(jt.hs256(jt.claims("someone-else", "admin")))
+        self.assertReason(self.page(headers=other), 403, "forbidden_tenant")
+        self.assertReason(self.page(headers={}), 401, "unauthorized")
+        self.assertReason(self.page(headers={
+            "Authorization": "Bearer wrong"}), 401, "unauthorized")
+
+    def test_bad_parameters_are_400_with_a_reason(self):
+        for query, field in (
+                ("", "tenantId"), ("tenantId=a%20b", "tenantId"),
+                ("tenantId=t&limit=0", "limit"),
+                ("tenantId=t&limit=1001", "limit"),
+                ("tenantId=t&limit=ten", "limit"),
+                ("tenantId=t&after=", "after"),
+                ("tenantId=t&after=12", "after"),
+                ("tenantId=t&after=12-0", "after"),
+                ("tenantId=t&after=12-x~r", "after"),
+                ("tenantId=t&after=-0~r", "after"),
+                ("tenantId=t&after=1-0~", "after"),
+                ("tenantId=t&after=1-0~a*b", "after")):
+            r = self.stack.request("GET", "/api/events?" + query,
+                                   headers=ADMIN)
+            self.assertReason(r, 400, "validation_error")
+            self.assertIn(field, [e["field"] for e in r.json["errors"]],
+                          query)
+        r = self.stack.request("POST", "/api/events?tenantId=t",
+                               headers=ADMIN)
+        self.assertEqual(r.status, 405, r.text)
+
+
+class CapTest(EventsCase):
+    env = dict(EventsCase.env, LOCK_TTL="60000", EVENTS_MAXLEN="10")
+
+    def test_the_stream_is_capped_at_about_events_maxlen(self):
+        lock = self.held(holderId="ann")
+        for _ in range(400):
+            self.assertEqual(self.stack.request(
+                "POST", "/api/locks/refresh", {"lockId": lock}).status, 200)
+        n = self.stack.redis("XLEN", self.stream())
+        # MAXLEN ~ trims whole nodes of the stream (100 entries each).
+        self.assertGreaterEqual(n, 10)
+        self.assertLess(n, 250)
+        last = self.events()[-1]
+        self.assertEqual(last["type"], "hold.refreshed")
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -113,6 +113,31 @@ START_TEST(counters_indexes_and_patterns)
 }
 END_TEST
 
+START_TEST(event_streams_beside_the_live_sets)
+{
+    slot_t s, back;
+    keys_t k;
+    char stats[KEYS_MAX], events[KEYS_MAX];
+
+    example_slot(&s);
+    keys_of_slot(&s, &k);
+    ck_assert_str_eq(k.events, "booking_events:{tenant123|beautician42}");
+    ck_assert(keys_of_live(k.live, stats, events, sizeof(events)));
+    ck_assert_str_eq(stats, k.stats);
+    ck_assert_str_eq(events, k.events);
+    ck_assert(!keys_of_live("slotlock:live", stats, events, sizeof(events)));
+    ck_assert(!keys_of_live("booking_live:{t|r}x", stats, events,
+                            sizeof(events)));
+    ck_assert(keys_parse_events(k.events, &back));
+    ck_assert_str_eq(back.tenant, "tenant123");
+    ck_assert_str_eq(back.resource, "beautician42");
+    ck_assert(!keys_parse_events("booking_events:{t}", &back));
+    ck_assert(!keys_parse_events("booking_live:{t|r}", &back));
+    keys_events_pattern("t", events, sizeof(events));
+    ck_assert_str_eq(events, "booking_events:{t|*}");
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("keys");
@@ -122,6 +147,7 @@ int main(void)
     tcase_add_test(tc, lock_keys_parse_back_into_slots);
     tcase_add_test(tc, appointment_keys_parse_back);
     tcase_add_test(tc, counters_indexes_and_patterns);
+    tcase_add_test(tc, event_streams_beside_the_live_sets);
     suite_add_tcase(s, tc);
 
     return unit_run(s);

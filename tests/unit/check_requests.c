@@ -279,6 +279,48 @@ START_TEST(force_release_needs_the_four_fields)
 }
 END_TEST
 
+START_TEST(events_read_tenant_cursor_and_limit)
+{
+    json_t *errors = json_array();
+    events_request_t in;
+    char fields[256];
+
+    ck_assert(parse_events("tenantId=t", &in, errors));
+    ck_assert_str_eq(in.tenant, "t");
+    ck_assert_int_eq(in.limit, PARSE_EVENTS_LIMIT_DEFAULT);
+    ck_assert(!in.has_after);
+    ck_assert(parse_events("tenantId=t&limit=1000&after=1764633600123-4~r.1",
+                           &in, errors));
+    ck_assert_int_eq(in.limit, 1000);
+    ck_assert(in.has_after);
+    ck_assert(in.after_ms == 1764633600123ULL && in.after_seq == 4);
+    ck_assert_str_eq(in.after_resource, "r.1");
+    ck_assert_int_eq(json_array_size(errors), 0);
+
+    static const char *const bad_after[] = {
+        "", "12", "12-", "-3~r", "12-3", "12-3~", "12-x~r", "a-3~r",
+        "12-3~a*b", "1234567890123456-0~r", "12-3~r~s"
+    };
+    for (size_t i = 0; i < sizeof(bad_after) / sizeof(bad_after[0]); i++) {
+        char query[128];
+
+        snprintf(query, sizeof(query), "tenantId=t&after=%s", bad_after[i]);
+        ck_assert_msg(!parse_events(query, &in, errors), "%s", query);
+        fields_of(errors, fields, sizeof(fields));
+        ck_assert_str_eq(fields, "after");
+        json_array_clear(errors);
+    }
+    ck_assert(!parse_events("limit=0", &in, errors));
+    fields_of(errors, fields, sizeof(fields));
+    ck_assert_str_eq(fields, "tenantId limit");
+    json_array_clear(errors);
+    ck_assert(!parse_events("tenantId=a%20b&limit=1001", &in, errors));
+    fields_of(errors, fields, sizeof(fields));
+    ck_assert_str_eq(fields, "tenantId limit");
+    json_decref(errors);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("requests");
@@ -296,6 +338,7 @@ int main(void)
     tcase_add_test(tc, booking_lists_every_bad_field);
     tcase_add_test(tc, query_routes_read_their_parameters);
     tcase_add_test(tc, force_release_needs_the_four_fields);
+    tcase_add_test(tc, events_read_tenant_cursor_and_limit);
     suite_add_tcase(s, tc);
 
     return unit_run(s);

@@ -34,6 +34,7 @@ START_TEST(named_routes_match_their_method)
                      ROUTE_APPT_CREATE);
     ck_assert_int_eq(match("GET", "/api/appointments").route,
                      ROUTE_APPT_LIST);
+    ck_assert_int_eq(match("GET", "/api/events").route, ROUTE_EVENTS);
 }
 END_TEST
 
