@@ -31,6 +31,7 @@
 #define SCAN_MS 1000            /* streams looked for this often */
 #define POLL_MS 100             /* the longest sleep of the loop */
 #define DEADLETTER_MAXLEN "100000"
+#define ARGC(argv) ((int) (sizeof(argv) / sizeof((argv)[0])))
 
 typedef struct endpoint_s {
     char id[ENDPOINT_ID_MAX];
@@ -118,7 +119,7 @@ static void count(dispatcher_t *d, const char *field)
 {
     const char *argv[] = { "HINCRBY", KEYS_WEBHOOK_STATS, field, "1" };
 
-    json_decref(redis(d, KEYS_WEBHOOK_STATS, 4, argv, false));
+    json_decref(redis(d, KEYS_WEBHOOK_STATS, ARGC(argv), argv, false));
 }
 
 /* ---- endpoints -------------------------------------------------------- */
@@ -165,7 +166,7 @@ static bool endpoint_from_json(const char *text, endpoint_t *ep)
 static void reload_endpoints(dispatcher_t *d)
 {
     const char *argv[] = { "HGETALL", KEYS_WEBHOOKS };
-    json_t *r = redis(d, KEYS_WEBHOOKS, 2, argv, true);
+    json_t *r = redis(d, KEYS_WEBHOOKS, ARGC(argv), argv, true);
 
     if (!json_is_array(r)) {
         json_decref(r);
@@ -336,7 +337,7 @@ static json_t *field(json_t *flat, const char *name)
 static void look_at_groups(dispatcher_t *d, const char *stream)
 {
     const char *argv[] = { "XINFO", "GROUPS", stream };
-    json_t *r = redis(d, stream, 3, argv, true);
+    json_t *r = redis(d, stream, ARGC(argv), argv, true);
     size_t i;
     json_t *g;
 
@@ -375,7 +376,7 @@ static void drop_gone_lanes(dispatcher_t *d)
             const char *argv[] = { "XGROUP", "DESTROY", l->stream,
                                    l->group };
 
-            json_decref(redis(d, l->stream, 4, argv, true));
+            json_decref(redis(d, l->stream, ARGC(argv), argv, true));
             lane_free(l);
             continue;
         }
@@ -427,7 +428,7 @@ static void scan_streams(dispatcher_t *d)
         const char *argv[] = { "HSET", KEYS_WEBHOOK_STATS, "backlog",
                                backlog, "oldest_ms", oldest, "updated_ms",
                                at };
-        json_decref(redis(d, KEYS_WEBHOOK_STATS, 8, argv, true));
+        json_decref(redis(d, KEYS_WEBHOOK_STATS, ARGC(argv), argv, true));
     }
     for (int i = 0; i < s.n; i++) {
         free(s.keys[i]);
@@ -448,7 +449,7 @@ static bool ensure_group(dispatcher_t *d, lane_t *l)
     }
     const char *argv[] = { "XGROUP", "CREATE", l->stream, l->group,
                            ep->start_id };
-    json_t *r = redis(d, l->stream, 5, argv, true);
+    json_t *r = redis(d, l->stream, ARGC(argv), argv, true);
 
     l->group_ready = r != NULL || redis_error_is(d, "BUSYGROUP");
     json_decref(r);
@@ -467,7 +468,7 @@ static void fetch(dispatcher_t *d, lane_t *l)
         const char *argv[] = { "XREADGROUP", "GROUP", l->group, CONSUMER,
                                "COUNT", "1", "STREAMS", l->stream,
                                from[pass] };
-        json_t *r = redis(d, l->stream, 9, argv, pass == 0);
+        json_t *r = redis(d, l->stream, ARGC(argv), argv, pass == 0);
 
         if (r == NULL) {
             if (redis_error_is(d, "NOGROUP")) {
@@ -494,7 +495,7 @@ static void fetch(dispatcher_t *d, lane_t *l)
             const char *ack[] = { "XACK", l->stream, l->group, l->entry };
 
             log_error("%s: entry %s has no event; skipped", l->stream, id);
-            json_decref(redis(d, l->stream, 4, ack, true));
+            json_decref(redis(d, l->stream, ARGC(ack), ack, true));
             json_decref(r);
             return;
         }
@@ -584,7 +585,7 @@ static bool dead_letter(dispatcher_t *d, lane_t *l)
                            l->stream, "entry", l->entry, "eventId",
                            l->event_id, "attempts", attempts, "lastError",
                            l->last_error, "event", l->body };
-    json_t *r = redis(d, KEYS_DEADLETTER, 21, argv, false);
+    json_t *r = redis(d, KEYS_DEADLETTER, ARGC(argv), argv, false);
 
     json_decref(r);
     return r != NULL;
@@ -593,7 +594,7 @@ static bool dead_letter(dispatcher_t *d, lane_t *l)
 static void acknowledge(dispatcher_t *d, lane_t *l)
 {
     const char *argv[] = { "XACK", l->stream, l->group, l->entry };
-    json_t *r = redis(d, l->stream, 4, argv, true);
+    json_t *r = redis(d, l->stream, ARGC(argv), argv, true);
 
     /* When the XACK is lost the event stays pending and is sent again:
      * at least once. */

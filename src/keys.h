@@ -42,7 +42,7 @@
 #define KEYS_WEBHOOKS "slotlock:webhooks"
 #define KEYS_DEADLETTER "slotlock:deadletter"
 #define KEYS_WEBHOOK_STATS "slotlock:webhook_stats"
-#define KEYS_EVENTS_PATTERN "booking_events:*"
+#define KEYS_EVENTS_PATTERN KEYS_EVENTS_PREFIX "*"
 
 /* The keys one lock or booking operation on a slot works on. */
 typedef struct keys_s {

@@ -19,7 +19,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 bindir=${FUZZ_BINDIR:-tests/fuzz}
 seconds=${FUZZ_SECONDS:-10}
 runs=${FUZZ_RUNS:-5000000}
-targets=${FUZZ_TARGETS:-body request config cluster auth}
+targets=${FUZZ_TARGETS:-body request config cluster auth webhook}
 
 if [ -n "${FUZZ_CORPUS:-}" ]; then
     work=$FUZZ_CORPUS

@@ -8,6 +8,7 @@
 
 #include "config.h"
 #include "parse.h"
+#include "signature.h"
 #include "unit.h"
 
 #define LOCK_ID "a1b2c3d4-e5f6-7890-abcd-ef1234567890"
@@ -321,6 +322,106 @@ START_TEST(events_read_tenant_cursor_and_limit)
 }
 END_TEST
 
+START_TEST(webhook_urls_are_http_or_https_with_a_host)
+{
+    static const char *const good[] = {
+        "http://example.com", "https://hooks.example.com/in?x=1&y=2",
+        "http://127.0.0.1:8080/hook", "http://[::1]:9/", "HTTPS://A.B/c"
+    };
+    static const char *const bad[] = {
+        "", "example.com", "ftp://example.com/", "http://", "http:///x",
+        "http://user:pw@example.com/", "http://example.com:/",
+        "http://example.com:123456/", "http://example.com:99999/",
+        "http://exa mple.com/", "http://example.com/a b",
+        "http://example.com/\x01", "http://example.com/#frag",
+        "http://[]/", "http://[::1/", "javascript:alert(1)"
+    };
+
+    for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+        ck_assert_msg(parse_webhook_url(good[i]), "%s", good[i]);
+    }
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        ck_assert_msg(!parse_webhook_url(bad[i]), "%s", bad[i]);
+    }
+    char long_url[PARSE_WEBHOOK_URL_MAX + 2];
+    memset(long_url, 'a', sizeof(long_url) - 1);
+    long_url[sizeof(long_url) - 1] = '\0';
+    memcpy(long_url, "http://a/", 9);
+    ck_assert(!parse_webhook_url(long_url));
+    long_url[PARSE_WEBHOOK_URL_MAX] = '\0';
+    ck_assert(parse_webhook_url(long_url));
+}
+END_TEST
+
+START_TEST(webhook_create_lists_every_bad_field)
+{
+    json_t *errors = json_array();
+    json_t *body = parse("{\"url\": \"https://a.example/h\", "
+                         "\"secret\": \"0123456789abcdef\", "
+                         "\"tenantId\": \"t-1\"}");
+    webhook_request_t in;
+
+    ck_assert(parse_webhook_create(body, &in, errors));
+    ck_assert_str_eq(in.url, "https://a.example/h");
+    ck_assert_str_eq(in.secret, "0123456789abcdef");
+    ck_assert_str_eq(in.tenant, "t-1");
+    json_decref(body);
+
+    body = parse("{\"url\": \"https://a.example/h\"}");
+    ck_assert(parse_webhook_create(body, &in, errors));
+    ck_assert_str_eq(in.secret, "");
+    ck_assert_str_eq(in.tenant, "");
+    json_decref(body);
+
+    body = parse("{\"url\": \"gopher://x\", \"secret\": \"short\", "
+                 "\"tenantId\": \"no spaces\"}");
+    ck_assert(!parse_webhook_create(body, &in, errors));
+    ck_assert_int_eq(json_array_size(errors), 3);
+    json_decref(body);
+    json_decref(errors);
+}
+END_TEST
+
+START_TEST(webhook_list_and_ids)
+{
+    json_t *errors = json_array();
+    webhook_list_t in;
+
+    ck_assert(parse_webhook_list("tenantId=t-1&limit=7", &in, errors));
+    ck_assert_str_eq(in.tenant, "t-1");
+    ck_assert_int_eq(in.limit, 7);
+    ck_assert(parse_webhook_list("", &in, errors));
+    ck_assert_int_eq(in.limit, 50);
+    ck_assert(!parse_webhook_list("limit=201", &in, errors));
+    json_decref(errors);
+    ck_assert(parse_webhook_id("wh_0123456789abcdef0123456789abcdef"));
+    ck_assert(!parse_webhook_id("wh_0123456789ABCDEF0123456789abcdef"));
+    ck_assert(!parse_webhook_id("wh_0123"));
+    ck_assert(!parse_webhook_id("deployment"));
+}
+END_TEST
+
+/* The value Python's hmac gives for the same key and text. */
+START_TEST(signature_is_hmac_sha256_of_time_dot_body)
+{
+    char header[SIGNATURE_HEADER_MAX];
+    const char *body = "{\"id\":\"e1\"}";
+
+    ck_assert(signature_header("whsec_test_secret_123", 1700000000LL, body,
+                               strlen(body), header, sizeof(header)));
+    ck_assert_str_eq(header, "t=1700000000,v1=eb9a1b6b4849cf48ea42ab35f1e6"
+                     "cf2632c770532b584afc25b2b145ab072b70");
+    ck_assert(!signature_header("k", 1, body, strlen(body), header, 10));
+
+    char a[33], b[33];
+    ck_assert(signature_random_hex(16, a, sizeof(a)));
+    ck_assert(signature_random_hex(16, b, sizeof(b)));
+    ck_assert_int_eq(strlen(a), 32);
+    ck_assert_str_ne(a, b);
+    ck_assert(!signature_random_hex(16, a, 32));
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("requests");
@@ -339,6 +440,10 @@ int main(void)
     tcase_add_test(tc, query_routes_read_their_parameters);
     tcase_add_test(tc, force_release_needs_the_four_fields);
     tcase_add_test(tc, events_read_tenant_cursor_and_limit);
+    tcase_add_test(tc, webhook_urls_are_http_or_https_with_a_host);
+    tcase_add_test(tc, webhook_create_lists_every_bad_field);
+    tcase_add_test(tc, webhook_list_and_ids);
+    tcase_add_test(tc, signature_is_hmac_sha256_of_time_dot_body);
     suite_add_tcase(s, tc);
 
     return unit_run(s);
