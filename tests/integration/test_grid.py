@@ -33,9 +33,10 @@ class Sse:
     """A minimal EventSource: one connection, a thread that parses the
     stream into (id, data) pairs on a queue."""
 
-    def __init__(self, port, query, last_event_id=None):
+    def __init__(self, port, query, last_event_id=None, headers=None):
         self.sock = socket.create_connection(("127.0.0.1", port), 10)
-        headers = "Accept: text/event-stream\r\n"
+        extra = "".join("%s: %s\r\n" % kv for kv in (headers or {}).items())
+        headers = "Accept: text/event-stream\r\n" + extra
         if last_event_id is not None:
             headers += "Last-Event-ID: %s\r\n" % last_event_id
         self.sock.sendall(("GET /api/locks/stream?%s HTTP/1.1\r\n"
@@ -124,7 +125,8 @@ class Sse:
 
 class GridCase(BookingTestCase):
     env = {"ADMIN_TOKEN": TOKEN, "LOCK_TTL": "2000", "PAYMENT_HOLD": "2000",
-           "LOCK_MAX_PER_ADDRESS": "0"}
+           "LOCK_MAX_PER_ADDRESS": "0",
+           "CORS_ALLOWED_ORIGINS": "https://shop.example"}
     instances = 1
 
     @classmethod
@@ -294,6 +296,28 @@ class GridTest(GridCase):
         r = self.stack.request("POST", "/api/locks/stream?tenantId=t&"
                                "resourceId=r&date=" + DATE, body={})
         self.assertReason(r, 405, "method_not_allowed")
+
+    def test_origins_as_the_api_allows_them(self):
+        query = "tenantId=%s&resourceId=specialist-1&date=%s" % (
+            self.tenant, DATE)
+        # A listed origin may read the stream from its pages.
+        sub = Sse(self.stack.port, query,
+                  headers={"Origin": "https://shop.example"})
+        self.addCleanup(sub.close)
+        self.assertEqual(sub.status, 200, sub.status_line)
+        self.assertEqual(sub.headers["access-control-allow-origin"],
+                         "https://shop.example")
+        # The site's own origin (a WebSocket always sends one).
+        own = Sse(self.stack.port, query,
+                  headers={"Origin": "http://127.0.0.1"})
+        self.addCleanup(own.close)
+        self.assertEqual(own.status, 200, own.status_line)
+        # Any other: the API's JSON refusal.
+        r = self.stack.request("GET", "/api/locks/stream?" + query,
+                               headers={"Accept": "text/event-stream",
+                                        "Origin": "https://evil.example"})
+        self.assertReason(r, 403, "origin_not_allowed")
+        self.assertNotIn("Access-Control-Allow-Origin", r.headers)
 
     def test_publisher_restart_loses_nothing(self):
         sub = self.subscribe()
