@@ -277,11 +277,13 @@ static bool read_grid(config_t *cfg, config_lookup_fn lookup, char *err,
     {
         return false;
     }
-    if (cfg->grid_publish_url[0] != '\0'
-        && strncmp(cfg->grid_publish_url, "http://", 7) != 0)
+    const char *url = cfg->grid_publish_url;
+
+    if (url[0] != '\0' && strncmp(url, "http://", 7) != 0
+        && strncmp(url, "unix:/", 6) != 0)
     {
-        snprintf(err, err_len, "GRID_PUBLISH_URL must start with http:// "
-                 "(nginx's publisher location on this machine) or be empty");
+        snprintf(err, err_len, "GRID_PUBLISH_URL must be http://... or "
+                 "unix:/path (nginx's publisher on this machine) or empty");
         return false;
     }
     return true;

@@ -74,8 +74,8 @@ typedef struct config_s {
     long webhook_retry_max_s;           /* the longest wait between tries */
 
     /* The live slot grid (slotlock-events' publisher, publish.c): nginx's
-     * internal nchan publisher location every change is POSTed to ("" for
-     * no grid). */
+     * internal nchan publisher location every change is POSTed to, an
+     * http:// URL or unix:/path of nginx's socket ("" for no grid). */
     char grid_publish_url[CONFIG_STR_MAX];
 } config_t;
 

@@ -440,7 +440,15 @@ publisher_t *publish_start(const config_t *cfg, volatile sig_atomic_t *stop)
         publisher_free(p);
         return NULL;
     }
-    curl_easy_setopt(p->curl, CURLOPT_URL, cfg->grid_publish_url);
+    /* unix:/path: nginx's publisher server on a Unix socket. */
+    if (strncmp(cfg->grid_publish_url, "unix:", 5) == 0) {
+        curl_easy_setopt(p->curl, CURLOPT_UNIX_SOCKET_PATH,
+                         cfg->grid_publish_url + 5);
+        curl_easy_setopt(p->curl, CURLOPT_URL,
+                         "http://localhost" PUBLISH_PATH);
+    } else {
+        curl_easy_setopt(p->curl, CURLOPT_URL, cfg->grid_publish_url);
+    }
     curl_easy_setopt(p->curl, CURLOPT_PROTOCOLS_STR, "http");
     curl_easy_setopt(p->curl, CURLOPT_POST, 1L);
     curl_easy_setopt(p->curl, CURLOPT_TIMEOUT_MS, POST_TIMEOUT_MS);

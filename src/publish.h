@@ -20,6 +20,8 @@
 #include "config.h"
 
 #define PUBLISH_GROUP "grid"
+/* The publisher location's path in the shipped nginx site. */
+#define PUBLISH_PATH "/_slotlock/grid/publish"
 #define PUBLISH_CHANNEL_MAX 256
 
 typedef struct publisher_s publisher_t;

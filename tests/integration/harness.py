@@ -492,8 +492,9 @@ class Stack:
         self.redis_port = self.redis_ports[0]
         self.port = free_port()
         self.url = "http://127.0.0.1:%d" % self.port
-        # nginx's internal publisher server of the live grid.
-        self.publish_port = free_port()
+        # nginx's internal publisher server of the live grid, on a Unix
+        # socket (script/server does the same).
+        self.publish_socket = os.path.join(self.dir, "nginx", "grid.sock")
         self.socket_path = os.path.join(self.dir, "app.sock")
         self.app_names = ["app"] + ["app-%d" % (i + 1)
                                     for i in range(1, instances)]
@@ -509,8 +510,7 @@ class Stack:
                 "127.0.0.1:%d" % port for port in self.redis_ports)
         else:
             self.env["REDIS_PORT"] = str(self.redis_port)
-        self.env["GRID_PUBLISH_URL"] = (
-            "http://127.0.0.1:%d/_slotlock/grid/publish" % self.publish_port)
+        self.env["GRID_PUBLISH_URL"] = "unix:" + self.publish_socket
         for key, value in (env or {}).items():
             if value is None:
                 self.env.pop(key, None)
@@ -818,8 +818,11 @@ class Stack:
              "--www", os.path.join(SRCDIR, "www"),
              "--workers", str(self.nginx_workers),
              "--cors-origins", self.env.get("CORS_ALLOWED_ORIGINS", ""),
-             "--publish-listen", "127.0.0.1:%d" % self.publish_port],
+             "--publish-listen", "unix:" + self.publish_socket],
             check=True)
+        # A killed nginx leaves its Unix socket behind.
+        if os.path.exists(self.publish_socket):
+            os.unlink(self.publish_socket)
         if self.nginx_setup:
             self.nginx_setup(ndir)
         self._logs["nginx-error"] = os.path.join(ndir, "error.log")
