@@ -22,13 +22,14 @@ static json_t *message(const char *event, char *channel, size_t len)
 START_TEST(a_hold_is_held_with_its_end_and_no_ids)
 {
     char channel[PUBLISH_CHANNEL_MAX];
-    json_t *m = message("{\"id\":\"L1:hold.acquired\",\"type\":\"hold.acquired\","
-                        "\"createdAt\":\"2025-03-10T13:58:02.125Z\","
-                        "\"tenantId\":\"t-1\",\"resourceId\":\"r.2\","
-                        "\"date\":\"2025-03-10\",\"startTime\":\"14:00\","
-                        "\"duration\":60,\"lockId\":\"L1\",\"holderId\":\"h\","
-                        "\"fence\":7,\"expiresAt\":\"2025-03-10T14:00:02.125Z\"}",
-                        channel, sizeof(channel));
+    static const char event[] =
+        "{\"id\":\"L1:hold.acquired\",\"type\":\"hold.acquired\","
+        "\"createdAt\":\"2025-03-10T13:58:02.125Z\","
+        "\"tenantId\":\"t-1\",\"resourceId\":\"r.2\","
+        "\"date\":\"2025-03-10\",\"startTime\":\"14:00\","
+        "\"duration\":60,\"lockId\":\"L1\",\"holderId\":\"h\","
+        "\"fence\":7,\"expiresAt\":\"2025-03-10T14:00:02.125Z\"}";
+    json_t *m = message(event, channel, sizeof(channel));
 
     ck_assert_ptr_nonnull(m);
     ck_assert_str_eq(channel, "t-1/r.2/2025-03-10");
@@ -88,8 +89,9 @@ START_TEST(what_is_not_a_grid_event_is_nothing)
         "", "null", "[]", "{\"type\":\"hold.acquired\"}",
         "{\"type\":\"webhook.test\",\"tenantId\":\"t\",\"resourceId\":\"r\","
         "\"date\":\"d\",\"startTime\":\"09:00\",\"duration\":1}",
-        "{\"type\":\"hold.acquired\",\"tenantId\":\"a/b\",\"resourceId\":\"r\","
-        "\"date\":\"d\",\"startTime\":\"09:00\",\"duration\":1}",
+        "{\"type\":\"hold.acquired\",\"tenantId\":\"a/b\","
+        "\"resourceId\":\"r\",\"date\":\"d\",\"startTime\":\"09:00\","
+        "\"duration\":1}",
         "{\"type\":\"hold.acquired\",\"tenantId\":\"t\",\"resourceId\":\"r\","
         "\"date\":\"d\",\"startTime\":\"09:00\",\"duration\":\"1\"}",
     };
