@@ -474,11 +474,105 @@ static json_t *locks_of_maps(json_t *maps, long long now)
     return locked;
 }
 
+/*
+ * The live locks where holds may overlap, as status.lua counts them per
+ * interval: "<start>/<duration>/<first expiresAt>/<holds>". holds says how
+ * many hold that interval, expiresIn is the first of them to run out.
+ * Entries of another form and those that ran out are left out.
+ */
+static json_t *locks_of_index(json_t *groups, long long now)
+{
+    json_t *locked = json_array();
+    size_t i;
+    json_t *g;
+
+    json_array_foreach(groups, i, g) {
+        const char *text = json_string_value(g);
+        int start, duration, holds;
+        long long expires_at;
+        char hhmm[8];
+
+        if (text == NULL
+            || sscanf(text, "%4d/%4d/%lld/%d", &start, &duration,
+                      &expires_at, &holds) != 4
+            || start < 0 || start >= 24 * 60 || duration <= 0 || holds <= 0
+            || expires_at <= now) {
+            continue;
+        }
+        snprintf(hhmm, sizeof(hhmm), "%02d:%02d", start / 60, start % 60);
+        json_array_append_new(locked, json_pack(
+            "{s:s, s:I, s:I, s:i}", "startTime", hhmm,
+            "duration", (json_int_t) duration,
+            "expiresIn", (json_int_t) (expires_at - now), "holds", holds));
+    }
+    return locked;
+}
+
+/* The start and end minute of an interval of a status's lists, clipped to
+ * the day. */
+static void interval_of(json_t *entry, int *start, int *end)
+{
+    const char *hhmm = json_string_value(json_object_get(entry, "startTime"));
+    json_int_t duration = json_integer_value(json_object_get(entry,
+                                                             "duration"));
+
+    *start = *end = 0;
+    if (hhmm != NULL && strlen(hhmm) == 5) {
+        *start = (hhmm[0] - '0') * 600 + (hhmm[1] - '0') * 60
+                 + (hhmm[3] - '0') * 10 + (hhmm[4] - '0');
+    }
+    if (*start < 0 || *start >= 24 * 60) {
+        *start = 0;
+    }
+    *end = duration < 0 ? *start
+           : duration > 24 * 60 - *start ? 24 * 60 : *start + (int) duration;
+}
+
+/*
+ * Sets taken on each interval of locked and booked: the most places in use
+ * (live holds and bookings) at one minute of it, itself included. Only
+ * where holds may overlap: with capacity 1 it is always 1.
+ */
+static void set_taken(json_t *locked, json_t *booked)
+{
+    static const int day = 24 * 60;
+    int cover[24 * 60 + 1] = { 0 };
+    json_t *lists[] = { locked, booked };
+    size_t i;
+    json_t *e;
+    int start, end;
+
+    for (int l = 0; l < 2; l++) {
+        json_array_foreach(lists[l], i, e) {
+            json_t *holds = json_object_get(e, "holds");
+            int n = holds != NULL ? (int) json_integer_value(holds) : 1;
+
+            interval_of(e, &start, &end);
+            cover[start] += n;
+            cover[end] -= n;
+        }
+    }
+    for (int m = 1; m <= day; m++) {
+        cover[m] += cover[m - 1];
+    }
+    for (int l = 0; l < 2; l++) {
+        json_array_foreach(lists[l], i, e) {
+            int most = 0;
+
+            interval_of(e, &start, &end);
+            for (int m = start; m < end; m++) {
+                most = cover[m] > most ? cover[m] : most;
+            }
+            json_object_set_new(e, "taken", json_integer(most));
+        }
+    }
+}
+
 db_status_t db_status(db_t *db, const slot_t *day, json_t **out)
 {
     keys_t keys;
     char maps[24][KEYS_MAX];
-    const char *script_keys[2 + 24];
+    const char *script_keys[2 + 24 + 1];
 
     keys_of_slot(day, &keys);
     script_keys[0] = keys.lock_index;
@@ -487,15 +581,25 @@ db_status_t db_status(db_t *db, const slot_t *day, json_t **out)
         keys_lock_map(day, h, maps[h], sizeof(maps[h]));
         script_keys[2 + h] = maps[h];
     }
+    script_keys[2 + 24] = keys.settings;
     const char *args[] = { keys.lock_prefix };
-    db_status_t st = db_script(db, SCRIPT_STATUS, 2 + 24, script_keys, 1,
+    db_status_t st = db_script(db, SCRIPT_STATUS, 2 + 24 + 1, script_keys, 1,
                                args, out);
     if (st == DB_OK) {
-        json_object_set_new(*out, "locked", locks_of_maps(
-            json_object_get(*out, "lockMaps"),
-            json_integer_value(json_object_get(*out, "serverTime"))));
+        long long now = json_integer_value(json_object_get(*out,
+                                                           "serverTime"));
+        json_t *held = json_object_get(*out, "held");
+
+        json_object_set_new(*out, "locked", held != NULL
+            ? locks_of_index(held, now)
+            : locks_of_maps(json_object_get(*out, "lockMaps"), now));
         json_object_del(*out, "lockMaps");
         as_list(*out, "booked");
+        if (held != NULL) {
+            set_taken(json_object_get(*out, "locked"),
+                      json_object_get(*out, "booked"));
+            json_object_del(*out, "held");
+        }
     }
     return st;
 }

@@ -102,14 +102,14 @@ static db_status_t run_book(db_t *db, const booking_request_t *in,
     const char *script_keys[] = {
         keys->lock, keys->lock_index, keys->booked,
         db->layout->stats_key(keys), db->layout->live_key(keys), done_key,
-        appt_key, apptid_key, keys->events, lockid_key
+        appt_key, apptid_key, keys->settings, keys->events, lockid_key
     };
     const char *args[] = {
         in->lock_id, record, db_num(start_min, slot->start_min),
         db_num(duration, slot->duration_min), keys->lock_prefix, expected,
         DONE_TTL_S, in->if_still_free ? "1" : ""
     };
-    int nkeys = store_one_slot(db->store, keys->lock, lockid_key) ? 10 : 9;
+    int nkeys = store_one_slot(db->store, keys->lock, lockid_key) ? 11 : 10;
     db_status_t st = db_script(db, SCRIPT_BOOK, nkeys, script_keys, 8, args,
                                out);
     free(record);

@@ -88,8 +88,9 @@ bool keys_parse_lock(const char *key, slot_t *slot)
     if (p == NULL) {
         return false;
     }
-    /* date:HH:MM */
-    if (strlen(p) != 16 || p[10] != ':') {
+    /* date:HH:MM, or date:HH:MM+<lockId> for a further hold at that start
+     * minute on a resource of capacity above 1 (common.lua) */
+    if (strlen(p) < 16 || (p[16] != '\0' && p[16] != '+') || p[10] != ':') {
         return false;
     }
     memcpy(slot->date, p, 10);

@@ -68,8 +68,9 @@ void keys_of_slot(const slot_t *slot, keys_t *keys);
 
 /*
  * Reads tenant, resource, date and start back out of a lock key made by
- * keys_of_slot(). False when key is not such a key. duration_min is set
- * to 0.
+ * keys_of_slot(), or of such a key with "+<lockId>" after it (a further
+ * hold at that start minute where the capacity is above 1). False when key
+ * is not such a key. duration_min is set to 0.
  */
 bool keys_parse_lock(const char *key, slot_t *slot);
 

@@ -251,6 +251,7 @@ void lock_status(worker_t *w, const http_request_t *req,
     json_object_set_new(ok, "tenantId", json_string(day.tenant));
     json_object_set_new(ok, "resourceId", json_string(day.resource));
     json_object_set_new(ok, "date", json_string(day.date));
+    reply_copy(ok, answer, "capacity");
     reply_copy(ok, answer, "locked");
     reply_copy(ok, answer, "booked");
     json_decref(answer);

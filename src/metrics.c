@@ -168,7 +168,8 @@ char *metrics_prometheus(metrics_t *m, json_t *stats,
     metric(&t, "locks_acquired_total", "counter", "Locks acquired.",
            (double) s.acquired);
     metric(&t, "locks_failed_total", "counter",
-           "Acquires refused (slot_locked, slot_booked, too_many_locks).",
+           "Acquires refused (slot_locked, slot_booked, slot_full, "
+           "too_many_locks).",
            (double) s.failed);
     metric(&t, "locks_released_total", "counter", "Locks released.",
            (double) s.released);

@@ -52,6 +52,7 @@ static const char *reason_message(const char *reason)
     } messages[] = {
         { "slot_locked", "Slot is currently locked by another user" },
         { "slot_booked", "Slot is already booked" },
+        { "slot_full", "Every place of this interval is taken" },
         { "too_many_locks", "This holder already holds the most locks "
           "allowed; release one first" },
         { "lock_not_found", "No live lock has that lockId" },

@@ -7,8 +7,8 @@
 -- acquire: hold [start, start+duration) for one tenant, resource and date.
 -- KEYS: lock, day lock index, day bookings, stats, live-lock set, the
 --       resource's settings, its fence counter, its event stream, and the
---       lockId index of the new lock (in Redis Cluster, when the app could put it on this slot:
---       always, in practice).
+--       lockId index of the new lock (in Redis Cluster, when the app could
+--       put it on this slot: always, in practice).
 -- ARGV: lockId, holderId ('' for none), tenantId, resourceId, date,
 --       startTime, start minute, duration, ttl ms, max hold ms,
 --       max locks per holder, lock key prefix of the day, and in Redis
@@ -24,25 +24,65 @@ local holder = ARGV[2]
 local s, d = tonumber(ARGV[7]), tonumber(ARGV[8])
 local ttl, max_hold = tonumber(ARGV[9]), tonumber(ARGV[10])
 local now = now_ms()
+local set = resource_settings(KEYS[6])
+local g = set.before + set.after
 
 -- Our own earlier run? The lockId is made before the first attempt and
 -- sent again unchanged when its reply was lost: a live lock with it is
 -- the one that run made, answered again as it was, counted once.
 local mine = read_lock(lock_key)
+if set.shared and not (mine and mine.lockId == ARGV[1]) then
+    mine = read_lock(seat_key(lock_key, ARGV[1]))
+    lock_key = mine and seat_key(lock_key, ARGV[1]) or lock_key
+end
 if mine and mine.lockId == ARGV[1] and not mine.opaque then
     return lock_answer(mine, now, redis.call('PEXPIRETIME', lock_key))
 end
 
-if booked_overlap(booked_key, s, d) then
-    redis.call('HINCRBY', stats_key, 'locksFailed', 1)
-    return fail('slot_booked')
-end
+local held
+if set.shared then
+    -- Holds may overlap: count the places taken (see places_taken). The
+    -- same holder's own hold of this interval is renewed as below; it may
+    -- be any of those starting at this minute.
+    local own = read_lock(lock_key)
+    if own and own.opaque then
+        held = { lock = own, key = lock_key,
+                 pttl = redis.call('PTTL', lock_key) }
+    elseif holder ~= '' then
+        for _, m in ipairs(redis.call('ZRANGEBYSCORE', index_key, s, s)) do
+            local e = index_entry(ARGV[12], m, s)
+            local l = e.duration == d and e.lock_id
+                      and entry_lock(index_key, ARGV[12], e, now)
+            if l and l.lock.holderId == holder then
+                held, lock_key = l, l.key
+                break
+            end
+        end
+    end
+    if not held then
+        local taken, booked, locks = places_taken(index_key, booked_key,
+            ARGV[12], s, d, set, now)
+        if taken >= set.capacity and (set.capacity > 1 or booked) then
+            redis.call('HINCRBY', stats_key, 'locksFailed', 1)
+            return fail(set.capacity > 1 and 'slot_full' or 'slot_booked')
+        elseif taken >= set.capacity then
+            held = locks[1]
+        elseif own then
+            lock_key = seat_key(lock_key, ARGV[1])
+        end
+    end
+else
+    if booked_overlap(booked_key, s, d, g) then
+        redis.call('HINCRBY', stats_key, 'locksFailed', 1)
+        return fail('slot_booked')
+    end
 
-local held = lock_overlap(index_key, ARGV[12], s, d, now)
-if not held and redis.call('EXISTS', lock_key) == 1 then
-    -- A value set by hand at this start time, outside the index.
-    held = { lock = read_lock(lock_key), key = lock_key,
-             pttl = redis.call('PTTL', lock_key) }
+    held = lock_overlap(index_key, ARGV[12], s, d, now, g)
+    if not held and redis.call('EXISTS', lock_key) == 1 then
+        -- A value set by hand at this start time, outside the index.
+        held = { lock = read_lock(lock_key), key = lock_key,
+                 pttl = redis.call('PTTL', lock_key) }
+    end
 end
 if held then
     local lock = held.lock
@@ -58,7 +98,7 @@ if held then
                         live_key, stats_key, expires_at)
         redis.call('HINCRBY', stats_key, 'locksRefreshed', 1)
         hold_event(events_key, live_key, 'hold.refreshed', lock, expires_at,
-                   redis.call('HGET', stats_key, 'locksRefreshed'))
+                   redis.call('HGET', stats_key, 'locksRefreshed'), now)
         return lock_answer(lock, now, expires_at)
     end
     redis.call('HINCRBY', stats_key, 'locksFailed', 1)
@@ -107,7 +147,11 @@ local expires_at = now + ttl
 redis.call('SET', lock_key, cjson.encode(lock), 'PXAT', expires_at)
 redis.call('ZADD', index_key, s, index_member(s, d, expires_at, lock.lockId))
 max_pexpire(index_key, max_hold)
-max_pexpire(map_put(index_key, s, map_record(d, expires_at), true), max_hold)
+if lock_key == KEYS[1] then
+    max_pexpire(map_put(index_key, s, map_record(d, expires_at), true),
+                max_hold)
+end
+note_duration(KEYS[6], set, d)
 redis.call('ZADD', live_key, expires_at, lock.lockId)
 if lockid then
     redis.call('SET', lockid, lock_key, 'PXAT', expires_at)
@@ -121,5 +165,5 @@ if lock.clientAddr and SHARED then
     max_pexpire(client_key(lock), max_hold)
 end
 redis.call('HINCRBY', stats_key, 'locksAcquired', 1)
-hold_event(events_key, live_key, 'hold.acquired', lock, expires_at)
+hold_event(events_key, live_key, 'hold.acquired', lock, expires_at, nil, now)
 return lock_answer(lock, now, expires_at)

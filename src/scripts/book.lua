@@ -9,20 +9,22 @@
 -- resource's hash slot, so two bookings can never overlap.
 -- KEYS: lock key, day lock index, day bookings, stats, live-lock set, done
 --       key of the lockId, new appointment record, appointment id index,
---       the resource's event stream, and the lockId index (in Redis Cluster only when it is on this
---       slot).
+--       the resource's settings, its event stream, and the lockId index
+--       (in Redis Cluster only when it is on this slot).
 -- ARGV: lockId ('' for an admin booking without a lock), appointment JSON,
 --       start minute, duration, lock key prefix of the day, expected lock
 --       fields as JSON, seconds to remember the lockId's booking, '1' for a
 --       late booking (ifStillFree: the hold may be gone; then the interval
 --       is booked when nothing overlaps it), else ''.
 local lock_key, index_key, booked_key, stats_key, live_key, done_key,
-      appt_key, apptid_key, lockid =
+      appt_key, apptid_key, settings_key, lockid =
     KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8],
-    KEYS[10]
-local events_key = KEYS[9]
+    KEYS[9], KEYS[11]
+local events_key = KEYS[10]
 local lock_id = ARGV[1]
 local s, d = tonumber(ARGV[3]), tonumber(ARGV[4])
+local set = resource_settings(settings_key)
+local g = set.before + set.after
 
 -- In Redis Cluster the counters are the resource's own: a refusal is
 -- counted only where they exist, so that bookings naming made-up resources
@@ -32,6 +34,31 @@ local function reject(reason, extra)
         redis.call('HINCRBY', stats_key, 'bookingsRejected', 1)
     end
     return fail(reason, extra)
+end
+
+-- Refuses [s, s+d) when it does not fit: met by a booking or a live lock
+-- (capacity 1), or with every place taken at one of its minutes.
+local function refusal()
+    if set.shared then
+        local taken, booked, locks = places_taken(index_key, booked_key,
+            ARGV[5], s, d, set, now_ms())
+        if taken < set.capacity then
+            return nil
+        elseif set.capacity > 1 then
+            return reject('slot_full')
+        elseif booked then
+            return reject('slot_booked')
+        end
+        return reject('slot_locked', { remainingTTL = locks[1].pttl })
+    end
+    if booked_overlap(booked_key, s, d, g) then
+        return reject('slot_booked')
+    end
+    local held = lock_overlap(index_key, ARGV[5], s, d, nil, g)
+    if held then
+        return reject('slot_locked', { remainingTTL = held.pttl })
+    end
+    return nil
 end
 
 -- True when a retry's record names the same customer and slot as the
@@ -87,23 +114,24 @@ if lock_id ~= '' then
         lock, late = nil, true
     elseif not lock or lock.opaque then
         return reject('lock_expired')
-    elseif key ~= lock_key or not lock_matches(lock, ARGV[6]) then
+    elseif key ~= lock_key and key ~= seat_key(lock_key, lock_id)
+           or not lock_matches(lock, ARGV[6]) then
         return reject('lock_mismatch')
     end
-    if booked_overlap(booked_key, s, d) then
+    lock_key = key or lock_key
+    if late then
+        local no = refusal()
+        if no then
+            return no
+        end
+    elseif not set.shared and booked_overlap(booked_key, s, d, g) then
+        -- A live hold already has its place where holds may overlap.
         return reject('slot_booked')
-    end
-    local held = late and lock_overlap(index_key, ARGV[5], s, d)
-    if held then
-        return reject('slot_locked', { remainingTTL = held.pttl })
     end
 else
-    if booked_overlap(booked_key, s, d) then
-        return reject('slot_booked')
-    end
-    local held = lock_overlap(index_key, ARGV[5], s, d)
-    if held then
-        return reject('slot_locked', { remainingTTL = held.pttl })
+    local no = refusal()
+    if no then
+        return no
     end
 end
 
@@ -119,6 +147,7 @@ local raw = string.sub(ARGV[2], 1, -2)
 redis.call('SET', appt_key, raw)
 redis.call('SET', apptid_key, appt_key)
 redis.call('ZADD', booked_key, s, s .. '/' .. d .. '/' .. appt.id)
+note_duration(settings_key, set, d)
 if lock or late then
     redis.call('SET', done_key, appt_key, 'EX', tonumber(ARGV[7]))
 end

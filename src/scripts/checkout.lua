@@ -19,5 +19,5 @@ lock.state = 'checkout'
 lock.maxUntil = expires_at
 redis.call('SET', key, cjson.encode(lock), 'PXAT', expires_at)
 set_lock_expiry(lock, key, KEYS[5], KEYS[2], KEYS[3], expires_at)
-hold_event(KEYS[4], KEYS[2], 'hold.checkout', lock, expires_at)
+hold_event(KEYS[4], KEYS[2], 'hold.checkout', lock, expires_at, nil, now)
 return lock_answer(lock, now, expires_at)

@@ -154,6 +154,20 @@ local MAP_RECORD = 9
 local MAP_DIGITS =
     '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-_'
 
+-- On a resource of capacity above 1 several holds may start at one
+-- minute: the first takes the start time's lock key, each further one a
+-- key of its own, the lock key with "+<lockId>" after it. Such a hold has
+-- no lock map record (one per start minute): a status of such a resource
+-- reads the day index instead.
+local function seat_key(lock_key, lock_id)
+    return lock_key .. '+' .. lock_id
+end
+
+local function is_seat(key, lock)
+    return lock.lockId ~= nil
+           and string.sub(key, -#lock.lockId - 1) == '+' .. lock.lockId
+end
+
 local function lock_map_key(index_key, start)
     return string.format('booking_lockmap:%s:%02d',
                          string.sub(index_key, #'booking_locks:' + 1),
@@ -193,7 +207,13 @@ end
 -- key no longer holds its lockId (DEL'd or overwritten by hand).
 local function entry_lock(index_key, key_prefix, e, now)
     local key = key_prefix .. hhmm(e.start)
-    local raw = e.expires_at > now and redis.call('GET', key)
+    local live = e.expires_at > now
+    local raw = live and redis.call('GET', key)
+    if live and not (raw and string.find(raw, e.lock_id, 1, true)) then
+        -- Another hold at the same start minute (capacity above 1).
+        key = seat_key(key, e.lock_id)
+        raw = redis.call('GET', key)
+    end
     if raw and string.find(raw, e.lock_id, 1, true) then
         local pttl = redis.call('PTTL', key)
         if pttl > 0 then
@@ -220,15 +240,25 @@ local function candidates(key, s, d)
     return out
 end
 
--- The first live lock that overlaps [s, s+d), or nil. Entries met that
--- are gone are removed. now: the script's clock, when it read it already.
-local function lock_overlap(index_key, key_prefix, s, d, now)
-    local members = candidates(index_key, s, d)
+-- Buffers: two intervals meet when they overlap once each is widened by
+-- bufferBefore at its start and bufferAfter at its end, that is when
+-- [s1, e1 + g) and [s2, e2 + g) overlap, g the sum of both buffers. With
+-- capacity 1 the stored intervals still never overlap one another (a
+-- buffered check refuses more than a bare one), so the entries that may
+-- meet [s, s+d) are the last one starting before s - g and those starting
+-- in [s - g, s + d + g).
+
+-- The first live lock that meets [s, s+d) with the gap g (0 when nil), or
+-- nil. Entries met that are gone are removed. now: the script's clock,
+-- when it read it already.
+local function lock_overlap(index_key, key_prefix, s, d, now, g)
+    g = g or 0
+    local members = candidates(index_key, s - g, d + 2 * g)
     now = #members > 0 and (now or now_ms())
     for i = 1, #members, 2 do
         local e = index_entry(key_prefix, members[i],
                               tonumber(members[i + 1]))
-        if overlaps(s, d, e.start, e.duration) then
+        if overlaps(s, d + g, e.start, e.duration + g) then
             local l = entry_lock(index_key, key_prefix, e, now)
             if l then
                 return l
@@ -243,16 +273,153 @@ local function parse_booked(member)
     return tonumber(s), tonumber(d), id
 end
 
--- The first confirmed booking that overlaps [s, s+d), as its member, or nil.
-local function booked_overlap(booked_key, s, d)
-    local members = candidates(booked_key, s, d)
+-- The first confirmed booking that meets [s, s+d) with the gap g (0 when
+-- nil), as its member, or nil.
+local function booked_overlap(booked_key, s, d, g)
+    g = g or 0
+    local members = candidates(booked_key, s - g, d + 2 * g)
     for i = 1, #members, 2 do
         local bs, bd = parse_booked(members[i])
-        if bs and overlaps(s, d, bs, bd) then
+        if bs and overlaps(s, d + g, bs, bd + g) then
             return members[i]
         end
     end
     return nil
+end
+
+-- Capacity: on a resource whose holds may overlap (settings.shared: its
+-- capacity is or was above 1) an interval fits while, at each of its
+-- minutes, fewer than capacity holds and bookings meet it. The entries
+-- that may meet [s, s+d) start in (s - longest - g, s + d + g), longest
+-- the longest duration held or booked on the resource: two range
+-- queries, and O(k + d + g) for the k entries found there, at most
+-- capacity per minute of that window. A hold counts by its index entry's
+-- expiresAt; only when that leaves no place free are the holds' keys
+-- checked (a lock DEL'd by hand frees its place), with one MGET per
+-- thousand, the entries found gone removed, and the places counted again.
+-- Returns the most places taken at one minute, the first booking met (its
+-- member) and, with capacity 1, the live locks met as entry_lock answers
+-- them.
+local function places_taken(index_key, booked_key, key_prefix, s, d, set,
+                            now)
+    local g = set.before + set.after
+    local lo, hi = '(' .. (s - set.longest - g), '(' .. (s + d + g)
+    local width = d + g
+    local booked, spans, entries = nil, {}, {}
+    local function add(list, start, duration)
+        list[#list + 1] = math.max(start, s) - s
+        list[#list + 1] = math.min(start + duration + g, s + width) - s
+    end
+    local function most(lists)
+        local diff, n, top = {}, 0, 0
+        for _, list in ipairs(lists) do
+            for i = 1, #list, 2 do
+                diff[list[i]] = (diff[list[i]] or 0) + 1
+                diff[list[i + 1]] = (diff[list[i + 1]] or 0) - 1
+            end
+        end
+        for m = 0, width - 1 do
+            n = n + (diff[m] or 0)
+            if n > top then
+                top = n
+            end
+        end
+        return top
+    end
+    for _, m in ipairs(redis.call('ZRANGEBYSCORE', booked_key, lo, hi)) do
+        local bs, bd = parse_booked(m)
+        if bs and overlaps(s, width, bs, bd + g) then
+            add(spans, bs, bd)
+            booked = booked or m
+        end
+    end
+    local held = {}
+    local members = redis.call('ZRANGEBYSCORE', index_key, lo, hi,
+                               'WITHSCORES')
+    for i = 1, #members, 2 do
+        local e = index_entry(key_prefix, members[i],
+                              tonumber(members[i + 1]))
+        if e.expires_at <= now then
+            entry_lock(index_key, key_prefix, e, now)
+        elseif overlaps(s, width, e.start, e.duration + g) then
+            entries[#entries + 1] = e
+            add(held, e.start, e.duration)
+        end
+    end
+    local taken = most({ spans, held })
+    if taken < set.capacity then
+        return taken, booked, {}
+    end
+    local locks = {}
+    held = {}
+    if set.capacity == 1 then
+        for _, e in ipairs(entries) do
+            local l = entry_lock(index_key, key_prefix, e, now)
+            if l then
+                locks[#locks + 1] = l
+                add(held, e.start, e.duration)
+            end
+        end
+        return most({ spans, held }), booked, locks
+    end
+    -- Each hold is on its start time's own key or on its seat key: the
+    -- first are read once per start minute, the others in one MGET.
+    local starts, base, seats = {}, {}, {}
+    for _, e in ipairs(entries) do
+        if base[e.start] == nil then
+            base[e.start] = false
+            starts[#starts + 1] = e.start
+        end
+    end
+    local function mget(keys, from, to)
+        return redis.call('MGET', unpack(keys, from, to))
+    end
+    local function read_all(keys)
+        local out = {}
+        for from = 1, #keys, 1000 do
+            local got = mget(keys, from, math.min(from + 999, #keys))
+            for i = 1, #got do
+                out[from + i - 1] = got[i]
+            end
+        end
+        return out
+    end
+    local keys = {}
+    for i, start in ipairs(starts) do
+        keys[i] = key_prefix .. hhmm(start)
+    end
+    for i, raw in pairs(read_all(keys)) do
+        base[starts[i]] = raw
+    end
+    local names = {}
+    for i, start in ipairs(starts) do
+        names[start] = keys[i]
+    end
+    keys = {}
+    for _, e in ipairs(entries) do
+        local raw = base[e.start]
+        if not e.lock_id then
+            -- An entry of the older index, read from its lock key.
+            if entry_lock(index_key, key_prefix, e, now) then
+                add(held, e.start, e.duration)
+            end
+        elseif not (raw and string.find(raw, e.lock_id, 1, true)) then
+            seats[#seats + 1] = e
+            keys[#keys + 1] = seat_key(names[e.start], e.lock_id)
+        else
+            add(held, e.start, e.duration)
+        end
+    end
+    local got = read_all(keys)
+    for i, e in ipairs(seats) do
+        local raw = got[i]
+        if raw and string.find(raw, e.lock_id, 1, true) then
+            add(held, e.start, e.duration)
+        else
+            redis.call('ZREM', index_key, e.member)
+        end
+    end
+    return most({ spans, held }), booked, locks
 end
 
 -- The lock key that lockid_key points at; the caller still compares the
@@ -336,7 +503,10 @@ local function set_lock_expiry(lock, key, lockid_key, live_key, stats_key,
     local s = minute_of(lock.startTime)
     redis.call('ZADD', lock_index_key(lock), s,
                index_member(s, lock.duration, expires_at, lock.lockId))
-    map_put(lock_index_key(lock), s, map_record(lock.duration, expires_at))
+    if not is_seat(key, lock) then
+        map_put(lock_index_key(lock), s,
+                map_record(lock.duration, expires_at))
+    end
     redis.call('ZADD', live_key, expires_at, lock.lockId)
     if lockid_key then
         redis.call('PEXPIREAT', lockid_key, expires_at)
@@ -358,7 +528,9 @@ local function remove_lock(lock, key, lockid_key, live_key, stats_key, now)
     end
     if not lock.opaque then
         index_remove(lock)
-        map_put(lock_index_key(lock), minute_of(lock.startTime), nil)
+        if not is_seat(key, lock) then
+            map_put(lock_index_key(lock), minute_of(lock.startTime), nil)
+        end
         redis.call('ZREM', live_key, lock.lockId)
         if lock.holderId and SHARED then
             redis.call('ZREM', holder_key(lock), lock.lockId)
@@ -394,7 +566,11 @@ end
 
 -- A resource's settings (booking_resource:{t|r}), the defaults for what is
 -- not stored or not a number in range (a hand edit): capacity 1 to 1000,
--- buffers 0 to 240 minutes.
+-- buffers 0 to 240 minutes. Beside them the scripts keep longest, the
+-- longest duration held or booked there since settings were first stored
+-- (a resource without settings gets no key), and shared, set once the
+-- capacity was above 1 (its holds may overlap from then on, whatever the
+-- capacity becomes).
 local function resource_settings(key)
     local function setting(raw, default, low, high)
         local n = tonumber(raw)
@@ -404,10 +580,20 @@ local function resource_settings(key)
         return n
     end
     local raw = redis.call('HMGET', key, 'capacity', 'bufferBefore',
-                           'bufferAfter')
+                           'bufferAfter', 'longest', 'shared')
     return { capacity = setting(raw[1], 1, 1, 1000),
              before = setting(raw[2], 0, 0, 240),
-             after = setting(raw[3], 0, 0, 240) }
+             after = setting(raw[3], 0, 0, 240),
+             longest = setting(raw[4], 0, 0, 1440),
+             shared = raw[5] == '1',
+             stored = (raw[1] or raw[2] or raw[3]) and true or false }
+end
+
+-- Keeps the settings' longest at least d, when they are stored.
+local function note_duration(key, set, d)
+    if set.stored and set.longest < d then
+        redis.call('HSET', key, 'longest', d)
+    end
 end
 
 local function fail(reason, extra)
@@ -449,48 +635,50 @@ local function events_key_of(fields)
 end
 
 -- Epoch ms as ISO 8601 in UTC with ms (days to a civil date after Howard
--- Hinnant's days_from_civil, run backwards).
+-- Hinnant's civil_from_days).
 local function iso_time(ms)
-    local secs = math.floor(ms / 1000)
-    local days = math.floor(secs / 86400)
+    local floor = math.floor
+    local secs = floor(ms / 1000)
+    local days = floor(secs / 86400)
     local rem = secs - days * 86400
     local z = days + 719468
-    local era = math.floor(z / 146097)
+    local era = floor(z / 146097)
     local doe = z - era * 146097
-    local yoe = math.floor((doe - math.floor(doe / 1460)
-                            + math.floor(doe / 36524)
-                            - math.floor(doe / 146096)) / 365)
-    local doy = doe - (365 * yoe + math.floor(yoe / 4)
-                       - math.floor(yoe / 100))
-    local mp = math.floor((5 * doy + 2) / 153)
-    local day = doy - math.floor((153 * mp + 2) / 5) + 1
+    local yoe = floor((doe - floor(doe / 1460) + floor(doe / 36524)
+                       - floor(doe / 146096)) / 365)
+    local doy = doe - (365 * yoe + floor(yoe / 4) - floor(yoe / 100))
+    local mp = floor((5 * doy + 2) / 153)
     local month = mp < 10 and mp + 3 or mp - 9
-    local year = yoe + era * 400 + (month <= 2 and 1 or 0)
-    return string.format('%04d-%02d-%02dT%02d:%02d:%02d.%03dZ', year, month,
-                         day, math.floor(rem / 3600),
-                         math.floor(rem % 3600 / 60), rem % 60, ms % 1000)
+    return string.format('%04d-%02d-%02dT%02d:%02d:%02d.%03dZ',
+                         yoe + era * 400 + (month <= 2 and 1 or 0), month,
+                         doy - floor((153 * mp + 2) / 5) + 1,
+                         floor(rem / 3600), floor(rem % 3600 / 60), rem % 60,
+                         ms % 1000)
 end
 
--- Appends one event. events_key '' (one Redis, when the request named only
--- a lockId) is the stream of the resource the fields name. id: the
--- event's id, made of the id of what changed and the event's type (see
--- docs/events.md), so that it is unique and the same on every delivery.
-local function emit(events_key, type, fields, id)
-    local now = now_ms()
+-- Appends one event and returns its JSON. events_key '' (one Redis, when
+-- the request named only a lockId) is the stream of the resource the
+-- fields name. id: the event's id, made of the id of what changed and the
+-- event's type (see docs/events.md), so that it is unique and the same on
+-- every delivery. now: the script's clock when it has read it already.
+local function emit(events_key, type, fields, id, now)
+    now = now or now_ms()
     if events_key == nil or events_key == '' then
         events_key = events_key_of(fields)
     end
     fields.id, fields.type, fields.createdAt = id, type, iso_time(now)
+    local json = cjson.encode(fields)
     if EVENTS_MAXLEN > 0 then
         redis.call('XADD', events_key, 'MAXLEN', '~', EVENTS_MAXLEN, '*',
-                   'event', cjson.encode(fields))
+                   'event', json)
     else
-        redis.call('XADD', events_key, '*', 'event', cjson.encode(fields))
+        redis.call('XADD', events_key, '*', 'event', json)
     end
     if EVENTS_RETENTION > 0 then
         redis.call('XTRIM', events_key, 'MINID', '~',
                    math.max(0, now - EVENTS_RETENTION))
     end
+    return json
 end
 
 -- What an event says of a hold: never its client address.
@@ -503,30 +691,28 @@ end
 
 -- The event of a change to a hold (lock as read or just made; a value
 -- written by hand outside slotlock is no hold and has none). expires_at:
--- its new end, for acquired, refreshed and checkout; n: what makes a
--- refresh's id unique (the resource's refresh counter). Acquire and
--- checkout keep what hold.expired will need (holds_key); a release drops
--- it.
-local function hold_event(events_key, live_key, type, lock, expires_at, n)
+-- its new end (epoch ms), for acquired, refreshed and checkout; n: what
+-- makes a refresh's id unique (the resource's refresh counter); now: the
+-- script's clock, when read. Acquire and checkout keep their event as
+-- what hold.expired will need (holds_key); a release drops it.
+local function hold_event(events_key, live_key, type, lock, expires_at, n,
+                          now)
     if lock.opaque then
         return
     end
     local fields = hold_fields(lock)
-    if type == 'hold.released' or type == 'hold.force_released' then
+    if type == 'hold.checkout' then
+        fields.state = 'checkout'
+    elseif type == 'hold.released' or type == 'hold.force_released' then
         redis.call('HDEL', holds_key(live_key), lock.lockId)
-    elseif type == 'hold.acquired' or type == 'hold.checkout' then
-        fields.state = lock.state or 'held'
-        redis.call('HSET', holds_key(live_key), lock.lockId,
-                   cjson.encode(fields))
-        if type == 'hold.acquired' then
-            fields.state = nil
-        end
     end
-    if expires_at then
-        fields.expiresAt = iso_time(expires_at)
+    fields.expiresAt = expires_at
+    local json = emit(events_key, type, fields,
+                      lock.lockId .. ':' .. type .. (n and (':' .. n) or ''),
+                      now)
+    if type == 'hold.acquired' or type == 'hold.checkout' then
+        redis.call('HSET', holds_key(live_key), lock.lockId, json)
     end
-    emit(events_key, type, fields, lock.lockId .. ':' .. type
-                                   .. (n and (':' .. n) or ''))
 end
 
 -- Reports the holds in the live-lock set that ran out before now (at most
@@ -538,21 +724,22 @@ local function expire_holds(live_key, stats_key, now, limit)
                 and redis.call('ZRANGEBYSCORE', live_key, '-inf', '(' .. now,
                                'LIMIT', 0, limit)
                 or redis.call('ZRANGEBYSCORE', live_key, '-inf', '(' .. now)
+    if #ids == 0 then
+        return 0, false
+    end
     local hkey = holds_key(live_key)
     for _, id in ipairs(ids) do
         local raw = redis.call('HGET', hkey, id)
         local ok, hold = pcall(cjson.decode, raw or '')
         if ok and type(hold) == 'table' and type(hold.tenantId) == 'string'
            and type(hold.resourceId) == 'string' then
-            hold.state = hold.state or 'held'
-            emit(nil, 'hold.expired', hold, id .. ':hold.expired')
+            hold.state, hold.expiresAt = hold.state or 'held', nil
+            emit(nil, 'hold.expired', hold, id .. ':hold.expired', now)
         end
         redis.call('HDEL', hkey, id)
         redis.call('ZREM', live_key, id)
     end
-    if #ids > 0 then
-        redis.call('HINCRBY', stats_key, 'locksExpired', #ids)
-    end
+    redis.call('HINCRBY', stats_key, 'locksExpired', #ids)
     return #ids, limit ~= nil and #ids >= limit
 end
 

@@ -20,5 +20,5 @@ local expires_at = math.min(now + ttl, lock.maxUntil)
 set_lock_expiry(lock, key, KEYS[5], KEYS[2], KEYS[3], expires_at)
 redis.call('HINCRBY', KEYS[3], 'locksRefreshed', 1)
 hold_event(KEYS[4], KEYS[2], 'hold.refreshed', lock, expires_at,
-           redis.call('HGET', KEYS[3], 'locksRefreshed'))
+           redis.call('HGET', KEYS[3], 'locksRefreshed'), now)
 return lock_answer(lock, now, expires_at)

@@ -6,7 +6,8 @@ local lock, key = lock_by_id(KEYS[1], KEYS[5], ARGV[1])
 if not lock then
     return fail('lock_not_found')
 end
-if key ~= KEYS[1] or not lock_matches(lock, ARGV[2]) then
+if key ~= KEYS[1] and key ~= seat_key(KEYS[1], ARGV[1])
+   or not lock_matches(lock, ARGV[2]) then
     return fail('lock_mismatch')
 end
 return cjson.encode({ ok = true, remainingTTL = redis.call('PTTL', key),

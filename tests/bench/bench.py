@@ -25,6 +25,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import threading
 import time
 
 sys.dont_write_bytecode = True
@@ -56,6 +57,18 @@ BUSY_ACQUIRE = "busy day acquire"
 CYCLE_FULL = "busy acq+rel, day of 95"
 CYCLE_EMPTY = "busy acq+rel, empty day"
 BUSY_CYCLE_DAYS_PER_CONN = 4
+# Acquire on resources with settings (tests/bench/acquire_settings.lua):
+# the label, the resources' name prefix and their settings (None: none
+# stored), compared with the first.
+SETTINGS = [("acquire, no settings", "ns", None),
+            ("acquire, cap 1 + buffers", "bs", (1, 10, 15)),
+            ("acquire, capacity 1000", "cs", (1000, 0, 0))]
+SETTINGS_RESOURCES = 256
+# A full day at capacity 1000 (tests/bench/capacity_day.lua): every place
+# of its 24 one-hour slots held.
+CAPACITY_DAY = ("capday", "room", "2030-06-01", 1000)
+CAPACITY_ACQUIRE = "capacity 1000 full day, acq"
+CAPACITY_STATUS = "capacity 1000 full day, st"
 # Live locks are preloaded in batches, so that Redis never blocks for long.
 PRELOAD_BATCH = 2000
 PRELOAD_TTL_MS = 3600000
@@ -682,6 +695,86 @@ class Bench:
         if wrote != len(batches) * PRELOAD_BATCH:
             raise Fail("preload: the cluster nodes wrote %d locks" % wrote)
 
+    def store_settings(self, prefix, settings):
+        """Gives acquire_settings.lua's resources of prefix their settings,
+        as PUT /api/resources stores them."""
+        capacity, before, after = settings
+        for tid in range(self.opts["threads"]):
+            for r in range(SETTINGS_RESOURCES):
+                self.stack.redis(
+                    "HSET", "booking_resource:{bench%d|%s-%d-%d}"
+                    % (r % 64, prefix, tid, r), "capacity", capacity,
+                    "bufferBefore", before, "bufferAfter", after,
+                    *(("shared", "1") if capacity > 1 else ()))
+
+    def settings_scenarios(self, run, c):
+        """Acquire on fresh slots without settings, with capacity 1 and
+        buffers, and with capacity 1000 (tests/bench/acquire_settings.lua)."""
+        for label, prefix, settings in SETTINGS:
+            if not self.wanted(label):
+                continue
+            self.flushall()
+            if settings:
+                self.store_settings(prefix, settings)
+            self.flush = False
+            self.measure(label, run, c, "acquire_settings.lua", self.url,
+                         "200", BENCH_SETTINGS_PREFIX=prefix)
+            self.flush = True
+
+    def fill_capacity_day(self):
+        """Holds every place of CAPACITY_DAY's 24 hours through the app,
+        eight connections at a time; not measured."""
+        tenant, resource, date, capacity = CAPACITY_DAY
+        self.stack.redis("HSET", "booking_resource:{%s|%s}"
+                         % (tenant, resource), "capacity", capacity,
+                         "bufferBefore", 0, "bufferAfter", 0, "shared", "1")
+        port = int(self.url.rsplit(":", 1)[1])
+        failures = []
+
+        def fill(hours):
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            for h in hours:
+                body = ('{"tenantId":"%s","resourceId":"%s","date":"%s",'
+                        '"startTime":"%02d:00","duration":60,'
+                        '"ttl":300000}' % (tenant, resource, date, h))
+                for _ in range(capacity):
+                    conn.request("POST", "/api/locks/acquire", body,
+                                 {"Content-Type": "application/json"})
+                    r = conn.getresponse()
+                    r.read()
+                    if r.status != 200:
+                        failures.append(r.status)
+            conn.close()
+
+        threads = [threading.Thread(target=fill, args=(range(i, 24, 8),))
+                   for i in range(8)]
+        for th in threads:
+            th.start()
+        for th in threads:
+            th.join()
+        if failures:
+            raise Fail("capacity day: %d acquires refused while filling"
+                       % len(failures))
+
+    def capacity_day(self, run, c):
+        """An acquire refused on a full day at capacity 1000, and that
+        day's status."""
+        if not (self.wanted(CAPACITY_ACQUIRE)
+                or self.wanted(CAPACITY_STATUS)):
+            return
+        tenant, resource, date, _ = CAPACITY_DAY
+        self.flushall()
+        self.fill_capacity_day()
+        self.flush = False
+        env = dict(BENCH_CAPACITY_TENANT=tenant,
+                   BENCH_CAPACITY_RESOURCE=resource,
+                   BENCH_CAPACITY_DATE=date)
+        self.measure(CAPACITY_ACQUIRE, run, c, "capacity_day.lua", self.url,
+                     "409", **env)
+        self.measure(CAPACITY_STATUS, run, c, "capacity_day.lua", self.url,
+                     "200", BENCH_CAPACITY_MODE="status", **env)
+        self.flush = True
+
     # ---- modes ------------------------------------------------------
 
     def baselines(self, run, c, nginx=True):
@@ -810,6 +903,8 @@ class Bench:
                          "200,201")
             self.measure("acquire+release", run, c, "acquire_release.lua",
                          url, "200")
+            self.settings_scenarios(run, c)
+            self.capacity_day(run, c)
             # Status of days that hold four locks each.
             self.flushall()
             if self.wanted("status"):
@@ -891,6 +986,14 @@ class Bench:
              lambda: ratio("acquire unique", BASELINE_FCGI, p99), "<=", 1.5),
             ("slotlock VmHWM, MB", lambda: peak_kb / 1024.0, "<=", 16),
         ]
+        for label, _, settings in SETTINGS[1:]:
+            checks += [
+                ("%s: Redis us / no settings'" % label,
+                 lambda label=label: ratio(label, SETTINGS[0][0], red),
+                 "<=", 1.15),
+                ("%s: req/s / no settings'" % label,
+                 lambda label=label: ratio(label, SETTINGS[0][0]),
+                 ">=", 1 / 1.15)]
 
         def acquire_cost():
             # Release costs the same on both kinds of day, so the

@@ -238,6 +238,18 @@ def cases():
             fields=fields)
     add("active_no_token", "GET", act + "tenantId=bad", status=401,
         reason="unauthorized")
+    events = "/api/events?"
+    for label, query, fields in (
+            ("no_tenant", "", ["tenantId"]),
+            ("limit_0", "tenantId=bad&limit=0", ["limit"]),
+            ("limit_1001", "tenantId=bad&limit=1001", ["limit"]),
+            ("after_not_a_cursor", "tenantId=bad&after=yesterday",
+             ["after"]),
+            ("after_bad_resource", "tenantId=bad&after=1-0~a*", ["after"])):
+        add("events_" + label, "GET", events + query, headers=ADMIN,
+            fields=fields)
+    add("events_no_token", "GET", events + "tenantId=bad", status=401,
+        reason="unauthorized")
     for label, value in (("wrong_token", "Bearer nope"),
                          ("basic_scheme", "Basic " + TOKEN),
                          ("no_scheme", TOKEN),
@@ -372,6 +384,10 @@ class BadInputTest(unittest.TestCase):
                         continue
                     kind = stack.redis("TYPE", key)
                     out[key] = (stack.redis("GET", key) if kind == "string"
+                                else stack.redis("HGETALL", key)
+                                if kind == "hash"
+                                else stack.redis("XRANGE", key, "-", "+")
+                                if kind == "stream"
                                 else stack.redis("ZRANGE", key, 0, -1,
                                                  "WITHSCORES"))
                 return out

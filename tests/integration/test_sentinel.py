@@ -408,5 +408,36 @@ class SentinelAuthTest(unittest.TestCase):
         except RedisError as e:
             return e
 
+class CapacityParityTest(unittest.TestCase):
+    """Capacity and buffers through Sentinel answer as with one Redis: the
+    scripts are the same, only the way to the primary differs."""
+
+    def test_capacity_race_and_buffer(self):
+        topo = Topology()
+        self.addCleanup(topo.stop)
+        admin = {"Authorization": "Bearer parity-token"}
+        stack = Stack(start_redis=False, cluster=False, env={
+            "REDIS_SENTINELS": topo.sentinels(), "REDIS_MASTER_NAME": MASTER,
+            "ADMIN_TOKEN": "parity-token", "LOCK_MAX_PER_ADDRESS": "0"})
+        self.addCleanup(stack.stop)
+        slot = {"tenantId": "cap", "resourceId": "room", "date": "2025-03-10",
+                "startTime": "10:00", "duration": 60}
+        r = stack.request("PUT", "/api/resources", {
+            "tenantId": "cap", "resourceId": "room", "capacity": 3,
+            "bufferBefore": 0, "bufferAfter": 15}, headers=admin)
+        self.assertEqual(r.status, 200, r.text)
+        got = [(r.status, r.json.get("reason")) for r in harness.concurrently(
+            stack, [("POST", "/api/locks/acquire", slot)] * 30)]
+        self.assertEqual(got.count((200, None)), 3, got)
+        self.assertEqual(got.count((409, "slot_full")), 27, got)
+        # 11:00 is within the buffer of the three holds; 11:15 is not.
+        r = stack.request("POST", "/api/locks/acquire",
+                          dict(slot, startTime="11:00"))
+        self.assertEqual((r.status, r.json.get("reason")), (409, "slot_full"))
+        r = stack.request("POST", "/api/locks/acquire",
+                          dict(slot, startTime="11:15"))
+        self.assertEqual(r.status, 200, r.text)
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -128,6 +128,13 @@ class ValgrindTest(unittest.TestCase):
                          headers=ADMIN, expect=200)
                 self.req("GET", "/api/locks/admin/active?tenantId="
                          + tenant + "&limit=50", headers=ADMIN, expect=200)
+                events = self.req("GET", "/api/events?tenantId=" + tenant
+                                  + "&limit=20", headers=ADMIN, expect=200)
+                self.req("GET", "/api/events?tenantId=" + tenant + "&after="
+                         + (events.json["next"] or "0-0~r"), headers=ADMIN,
+                         expect=200)
+                self.req("GET", "/api/events?tenantId=" + tenant
+                         + "&after=bad", headers=ADMIN, expect=400)
                 self.req("POST", "/api/locks/admin/force-release",
                          dict(slot(tenant, i + 1), duration=None),
                          headers=ADMIN, expect=404)

@@ -47,6 +47,9 @@ START_TEST(defaults_match_the_documented_table)
     ck_assert_str_eq(cfg.redis_master_name, "slotlock");
     ck_assert_int_eq(cfg.booking_min_replicas, 0);
     ck_assert_int_eq(cfg.workers, 16);
+    ck_assert_int_eq(cfg.events_maxlen, 100000);
+    ck_assert_int_eq(cfg.events_retention_ms, 0);
+    ck_assert_int_eq(cfg.sweep_interval_ms, 500);
 }
 END_TEST
 
@@ -94,6 +97,9 @@ START_TEST(bad_values_name_their_variable)
         { "CORS_ALLOWED_ORIGINS", "https://a.example,,https://b.example" },
         { "CORS_ALLOWED_ORIGINS", "https://a.example:99999999" },
         { "JWT_SECRET", "too-short" },
+        { "EVENTS_MAXLEN", "-1" }, { "EVENTS_MAXLEN", "lots" },
+        { "EVENTS_RETENTION", "1d" }, { "SWEEP_INTERVAL", "1001" },
+        { "SWEEP_INTERVAL", "10" },
     };
 
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {

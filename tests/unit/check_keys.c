@@ -59,7 +59,11 @@ START_TEST(lock_keys_parse_back_into_slots)
     ck_assert_str_eq(s.date, "2025-03-10");
     ck_assert_str_eq(s.start, "14:00");
     ck_assert_int_eq(s.start_min, 840);
+    ck_assert(keys_parse_lock("booking_lock:{t|r}:2025-03-10:09:30+L-1", &s));
+    ck_assert_str_eq(s.start, "09:30");
+    ck_assert_int_eq(s.start_min, 570);
 
+    ck_assert(!keys_parse_lock("booking_lock:{t|r}:2025-03-10:14:00x", &s));
     ck_assert(!keys_parse_lock("booking_lock:{t}:2025-03-10:14:00", &s));
     ck_assert(!keys_parse_lock("booking_lock:{t|r}:2025-03-10:1400", &s));
     ck_assert(!keys_parse_lock("other:{t|r}:2025-03-10:14:00", &s));
