@@ -49,6 +49,7 @@ typedef struct lane_s {
     bool group_ready;
     bool dirty;                 /* may have an event to read */
     bool gone;                  /* its endpoint was removed */
+    bool caught_up;             /* nothing of ours left pending unacked */
     /* The event in hand, if any. */
     char *body;                 /* NULL: none */
     char entry[48];             /* its stream entry id */
@@ -59,6 +60,7 @@ typedef struct lane_s {
     char last_error[256];
     CURL *easy;                 /* non-NULL while a POST is in flight */
     struct curl_slist *headers;
+    struct lane_s *next;        /* in its bucket of the lane table */
 } lane_t;
 
 typedef struct dispatcher_s {
@@ -70,6 +72,10 @@ typedef struct dispatcher_s {
     lane_t **lanes;
     int nlanes;
     int lanes_cap;
+    /* The lanes again, by (endpoint, stream), so that finding one costs
+     * the same with ten streams or a hundred thousand. */
+    lane_t **buckets;
+    size_t nbuckets;            /* a power of two, or 0 */
     long long backlog;          /* undelivered events, last scan */
 } dispatcher_t;
 
@@ -104,6 +110,13 @@ static json_t *redis(dispatcher_t *d, const char *key, int argc,
     store_status_t status = store_command(d->st, key, argc, argv, resend,
                                           &out);
 
+    if (status == STORE_UNAVAILABLE) {
+        /* Redis may have restarted or failed over: every lane reads its
+         * pending entries again before new ones. */
+        for (int i = 0; i < d->nlanes; i++) {
+            d->lanes[i]->caught_up = false;
+        }
+    }
     if (status != STORE_OK) {
         return NULL;
     }
@@ -231,12 +244,29 @@ static void lane_free(lane_t *l)
     free(l);
 }
 
+/* FNV-1a of endpoint, a NUL, and stream. */
+static size_t lane_hash(const char *endpoint, const char *stream)
+{
+    size_t h = 1469598103934665603ULL;
+
+    for (const char *p = endpoint; *p; p++) {
+        h = (h ^ (unsigned char) *p) * 1099511628211ULL;
+    }
+    h *= 1099511628211ULL;
+    for (const char *p = stream; *p; p++) {
+        h = (h ^ (unsigned char) *p) * 1099511628211ULL;
+    }
+    return h;
+}
+
 static lane_t *find_lane(const dispatcher_t *d, const char *endpoint,
                          const char *stream)
 {
-    for (int i = 0; i < d->nlanes; i++) {
-        lane_t *l = d->lanes[i];
-
+    if (d->nbuckets == 0) {
+        return NULL;
+    }
+    lane_t *l = d->buckets[lane_hash(endpoint, stream) & (d->nbuckets - 1)];
+    for (; l != NULL; l = l->next) {
         if (strcmp(l->endpoint, endpoint) == 0
             && strcmp(l->stream, stream) == 0)
         {
@@ -244,6 +274,48 @@ static lane_t *find_lane(const dispatcher_t *d, const char *endpoint,
         }
     }
     return NULL;
+}
+
+/* Takes l out of the lane table (before it is freed). */
+static void unlink_lane(dispatcher_t *d, const lane_t *l)
+{
+    if (d->nbuckets == 0) {
+        return;
+    }
+    lane_t **p = &d->buckets[lane_hash(l->endpoint, l->stream)
+                             & (d->nbuckets - 1)];
+    for (; *p != NULL; p = &(*p)->next) {
+        if (*p == l) {
+            *p = l->next;
+            return;
+        }
+    }
+}
+
+/* Puts every lane in a new table of at least twice as many buckets;
+ * false (the old table kept) when out of memory. */
+static bool rebuild_buckets(dispatcher_t *d)
+{
+    size_t n = 1024;
+
+    while (n < 2 * (size_t) d->nlanes) {
+        n *= 2;
+    }
+    lane_t **table = calloc(n, sizeof(*table));
+    if (table == NULL) {
+        return false;
+    }
+    for (int i = 0; i < d->nlanes; i++) {
+        lane_t *l = d->lanes[i];
+        size_t b = lane_hash(l->endpoint, l->stream) & (n - 1);
+
+        l->next = table[b];
+        table[b] = l;
+    }
+    free(d->buckets);
+    d->buckets = table;
+    d->nbuckets = n;
+    return true;
 }
 
 /* The tenant of booking_events:{tenant|resource}; false when not one. */
@@ -284,6 +356,14 @@ static void add_lane(dispatcher_t *d, const endpoint_t *ep,
     snprintf(l->group, sizeof(l->group), "webhook:%s", ep->id);
     l->dirty = true;
     d->lanes[d->nlanes++] = l;
+    if ((2 * (size_t) d->nlanes <= d->nbuckets || !rebuild_buckets(d))
+        && d->nbuckets > 0)
+    {
+        size_t b = lane_hash(l->endpoint, l->stream) & (d->nbuckets - 1);
+
+        l->next = d->buckets[b];
+        d->buckets[b] = l;
+    }
 }
 
 typedef struct scan_s {
@@ -377,6 +457,7 @@ static void drop_gone_lanes(dispatcher_t *d)
                                    l->group };
 
             json_decref(redis(d, l->stream, ARGC(argv), argv, true));
+            unlink_lane(d, l);
             lane_free(l);
             continue;
         }
@@ -384,6 +465,8 @@ static void drop_gone_lanes(dispatcher_t *d)
     }
     d->nlanes = kept;
 }
+
+static void pump(dispatcher_t *d);
 
 /* Finds every stream, makes the lanes each endpoint needs, writes the
  * backlog and the oldest undelivered event's age to the counters. */
@@ -412,6 +495,11 @@ static void scan_streams(dispatcher_t *d)
                 }
             }
             look_at_groups(d, s.keys[i]);
+            /* With many streams a look takes a while: the POSTs in
+             * flight go on meanwhile. */
+            if (i % 64 == 63) {
+                pump(d);
+            }
         }
         long long now = now_ms(), oldest_ms = 0;
         for (int i = 0; i < d->nlanes; i++) {
@@ -464,7 +552,7 @@ static void fetch(dispatcher_t *d, lane_t *l)
 {
     static const char *const from[] = { "0", ">" };
 
-    for (int pass = 0; pass < 2; pass++) {
+    for (int pass = l->caught_up ? 1 : 0; pass < 2; pass++) {
         const char *argv[] = { "XREADGROUP", "GROUP", l->group, CONSUMER,
                                "COUNT", "1", "STREAMS", l->stream,
                                from[pass] };
@@ -474,6 +562,7 @@ static void fetch(dispatcher_t *d, lane_t *l)
             if (redis_error_is(d, "NOGROUP")) {
                 l->group_ready = false;
             }
+            l->caught_up = false;
             return;
         }
         /* [[stream, [[entry, [field, value, ...]]]]] or null. */
@@ -483,6 +572,7 @@ static void fetch(dispatcher_t *d, lane_t *l)
 
         if (id == NULL) {
             json_decref(r);
+            l->caught_up = true;
             continue;
         }
         const char *text = json_string_value(field(json_array_get(entry, 1),
@@ -598,6 +688,9 @@ static void acknowledge(dispatcher_t *d, lane_t *l)
 
     /* When the XACK is lost the event stays pending and is sent again:
      * at least once. */
+    if (r == NULL) {
+        l->caught_up = false;
+    }
     json_decref(r);
     lane_drop_event(l);
     l->dirty = true;
@@ -668,6 +761,15 @@ static void collect_done(dispatcher_t *d)
     }
 }
 
+/* Lets libcurl move the POSTs in flight on, and handles the finished. */
+static void pump(dispatcher_t *d)
+{
+    int running = 0;
+
+    curl_multi_perform(d->multi, &running);
+    collect_done(d);
+}
+
 /* Gives every idle lane its next step; the wait until one is due. */
 static long step_lanes(dispatcher_t *d)
 {
@@ -711,7 +813,6 @@ bool dispatch_run(const config_t *cfg, volatile sig_atomic_t *stop)
     }
     while (!*stop) {
         long long now = now_ms();
-        int running = 0;
 
         if (now >= next_reload) {
             reload_endpoints(&d);
@@ -722,12 +823,10 @@ bool dispatch_run(const config_t *cfg, volatile sig_atomic_t *stop)
             next_scan = now + SCAN_MS;
         }
         long wait_ms = step_lanes(&d);
-        curl_multi_perform(d.multi, &running);
-        collect_done(&d);
+        pump(&d);
         curl_multi_poll(d.multi, NULL, 0, (int) (wait_ms > 0 ? wait_ms : 1),
                         NULL);
-        curl_multi_perform(d.multi, &running);
-        collect_done(&d);
+        pump(&d);
     }
     for (int i = 0; i < d.nlanes; i++) {
         if (d.lanes[i]->easy != NULL) {
@@ -737,6 +836,7 @@ bool dispatch_run(const config_t *cfg, volatile sig_atomic_t *stop)
         lane_free(d.lanes[i]);
     }
     free(d.lanes);
+    free(d.buckets);
     free(d.endpoints);
     curl_multi_cleanup(d.multi);
     store_close(d.st);

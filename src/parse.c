@@ -388,6 +388,52 @@ bool parse_booking(json_t *body, booking_request_t *req, json_t *errors)
     return json_array_size(errors) == before;
 }
 
+/* Reads "<ms>-<seq>~<resourceId>" into req; false when it is not. */
+static bool read_events_cursor(const char *cursor, events_request_t *req)
+{
+    const char *dash = strchr(cursor, '-');
+    const char *tilde = strchr(cursor, '~');
+    size_t ms_len = dash ? (size_t) (dash - cursor) : 0;
+    size_t seq_len = dash != NULL && tilde != NULL && tilde > dash
+                     ? (size_t) (tilde - dash - 1) : 0;
+
+    if (ms_len == 0 || ms_len > 15 || seq_len == 0 || seq_len > 15
+        || strspn(cursor, "0123456789") != ms_len
+        || strspn(dash + 1, "0123456789") != seq_len
+        || strlen(tilde + 1) > SLOT_ID_MAX || !validate_id(tilde + 1))
+    {
+        return false;
+    }
+    req->after_ms = strtoull(cursor, NULL, 10);
+    req->after_seq = strtoull(dash + 1, NULL, 10);
+    strcpy(req->after_resource, tilde + 1);
+    req->has_after = true;
+    return true;
+}
+
+bool parse_events(const char *query, events_request_t *req, json_t *errors)
+{
+    size_t before = json_array_size(errors);
+    json_t *q = validate_query(query, errors);
+    const char *tenant = validate_id_field(q, "tenantId", true, errors);
+
+    memset(req, 0, sizeof(*req));
+    req->limit = PARSE_EVENTS_LIMIT_DEFAULT;
+    if (tenant != NULL) {
+        snprintf(req->tenant, sizeof(req->tenant), "%s", tenant);
+    }
+    validate_int_field(q, "limit", 1, PARSE_EVENTS_LIMIT_MAX, false, true,
+                       "must be a whole number from 1 to 1000", &req->limit,
+                       errors);
+    const char *after = json_string_value(json_object_get(q, "after"));
+    if (after != NULL && !read_events_cursor(after, req)) {
+        validate_error(errors, "after", "must be the next cursor of the "
+                       "page before");
+    }
+    json_decref(q);
+    return json_array_size(errors) == before;
+}
+
 /* ---- webhooks --------------------------------------------------------- */
 
 bool parse_webhook_url(const char *url)
@@ -521,49 +567,4 @@ bool parse_webhook_id(const char *id)
         }
     }
     return true;
-}
-/* Reads "<ms>-<seq>~<resourceId>" into req; false when it is not. */
-static bool read_events_cursor(const char *cursor, events_request_t *req)
-{
-    const char *dash = strchr(cursor, '-');
-    const char *tilde = strchr(cursor, '~');
-    size_t ms_len = dash ? (size_t) (dash - cursor) : 0;
-    size_t seq_len = dash != NULL && tilde != NULL && tilde > dash
-                     ? (size_t) (tilde - dash - 1) : 0;
-
-    if (ms_len == 0 || ms_len > 15 || seq_len == 0 || seq_len > 15
-        || strspn(cursor, "0123456789") != ms_len
-        || strspn(dash + 1, "0123456789") != seq_len
-        || strlen(tilde + 1) > SLOT_ID_MAX || !validate_id(tilde + 1))
-    {
-        return false;
-    }
-    req->after_ms = strtoull(cursor, NULL, 10);
-    req->after_seq = strtoull(dash + 1, NULL, 10);
-    strcpy(req->after_resource, tilde + 1);
-    req->has_after = true;
-    return true;
-}
-
-bool parse_events(const char *query, events_request_t *req, json_t *errors)
-{
-    size_t before = json_array_size(errors);
-    json_t *q = validate_query(query, errors);
-    const char *tenant = validate_id_field(q, "tenantId", true, errors);
-
-    memset(req, 0, sizeof(*req));
-    req->limit = PARSE_EVENTS_LIMIT_DEFAULT;
-    if (tenant != NULL) {
-        snprintf(req->tenant, sizeof(req->tenant), "%s", tenant);
-    }
-    validate_int_field(q, "limit", 1, PARSE_EVENTS_LIMIT_MAX, false, true,
-                       "must be a whole number from 1 to 1000", &req->limit,
-                       errors);
-    const char *after = json_string_value(json_object_get(q, "after"));
-    if (after != NULL && !read_events_cursor(after, req)) {
-        validate_error(errors, "after", "must be the next cursor of the "
-                       "page before");
-    }
-    json_decref(q);
-    return json_array_size(errors) == before;
 }

@@ -343,6 +343,34 @@ def cases():
     add("appointments_delete_collection", "DELETE", ap, headers=ADMIN,
         status=405, reason="method_not_allowed")
 
+    # ---- webhooks ----------------------------------------------------
+    wh = "/api/webhooks"
+    for label, body, fields in (
+            ("no_url", {}, ["url"]), ("url_number", {"url": 5}, ["url"]),
+            ("url_ftp", {"url": "ftp://example.com/"}, ["url"]),
+            ("url_userinfo", {"url": "http://u:p@example.com/"}, ["url"]),
+            ("url_space", {"url": "http://example.com/a b"}, ["url"]),
+            ("url_2100", {"url": "http://example.com/" + "a" * 2100},
+             ["url"]),
+            ("secret_short", {"url": "http://example.com/",
+                              "secret": "short"}, ["secret"]),
+            ("tenant_pipe", {"url": "http://example.com/",
+                             "tenantId": "a|b"}, ["tenantId"])):
+        add("webhook_" + label, "POST", wh, body, headers=ADMIN,
+            fields=fields)
+    add("webhook_no_token", "POST", wh, {"url": "http://example.com/"},
+        status=401, reason="unauthorized")
+    add("webhook_list_bad_tenant", "GET", wh + "?tenantId=a%7Cb",
+        headers=ADMIN, fields=["tenantId"])
+    add("deadletters_bad_limit", "GET", wh + "/deadletters?limit=x",
+        headers=ADMIN, fields=["limit"])
+    add("webhook_delete_unknown", "DELETE", wh + "/wh_" + "0" * 32,
+        headers=ADMIN, status=404, reason="not_found")
+    add("webhook_delete_glob", "DELETE", wh + "/*", headers=ADMIN,
+        status=404, reason="not_found")
+    add("webhook_put", "PUT", wh, {}, headers=ADMIN, status=405,
+        reason="method_not_allowed")
+
     # ---- routing and nginx -------------------------------------------
     add("acquire_get", "GET", "/api/locks/acquire", status=405,
         reason="method_not_allowed")
@@ -383,6 +411,13 @@ class BadInputTest(unittest.TestCase):
                             "booking_stats:"):
                         continue
                     kind = stack.redis("TYPE", key)
+                    # The event streams and the hash of what a hold's
+                    # expiry event needs, besides the strings and zsets.
+                    if kind in ("stream", "hash"):
+                        out[key] = stack.redis(
+                            *(("XRANGE", key, "-", "+") if kind == "stream"
+                              else ("HGETALL", key)))
+                        continue
                     out[key] = (stack.redis("GET", key) if kind == "string"
                                 else stack.redis("HGETALL", key)
                                 if kind == "hash"

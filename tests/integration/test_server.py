@@ -178,6 +178,8 @@ class Server:
                 found["nginx"] = pid
             elif cmdline.split(" ")[0].endswith("/slotlock"):
                 found["app"] = pid
+            elif cmdline.split(" ")[0].endswith("/slotlock-events"):
+                found["events"] = pid
             elif cmdline.startswith("redis-server"):
                 # "redis-server 127.0.0.1:PORT [sentinel]" once it has
                 # read its configuration; until then it does not count.
@@ -335,11 +337,11 @@ class DefaultModeTest(ServerCase):
     def test_each_part_killed_is_started_again_and_nothing_is_lost(self):
         server = self.start()
         came_up = self.wait_up(server)
-        self.assertEqual(sorted(server.parts()), ["app", "nginx", "redis"],
-                         server.log())
+        self.assertEqual(sorted(server.parts()),
+                         ["app", "events", "nginx", "redis"], server.log())
         ids = [self.booked(server) for _ in range(3)]
         timings = {}
-        for name in ("redis", "app", "nginx"):
+        for name in ("redis", "app", "nginx", "events"):
             timings[name] = self.kill_and_recover(server, name, ids)
         # The same one again: a restart is not a one-off.
         timings["redis again"] = self.kill_and_recover(server, "redis", ids)
@@ -370,7 +372,7 @@ class SentinelModeTest(ServerCase):
             server.log())
         self.assertEqual(
             sorted(server.parts()),
-            ["app", "nginx", "redis", "replica-1", "replica-2",
+            ["app", "events", "nginx", "redis", "replica-1", "replica-2",
              "sentinel-1", "sentinel-2", "sentinel-3"], server.log())
         timings = {}
         for name in ("replica-1", "sentinel-2", "app"):

@@ -110,6 +110,21 @@ class ValgrindTest(unittest.TestCase):
         self.req("GET", "/api/locks/status?tenantId=%ZZ&tenantId=2",
                  expect=400)
         self.req("GET", "/api/locks/metrics", expect=401)
+        # Webhook endpoints and dead letters.
+        if i % 4 == 0:
+            r = self.req("POST", "/api/webhooks",
+                         {"url": "https://hooks.example.com/in",
+                          "tenantId": s["tenantId"]}, ADMIN, expect=201)
+            self.req("GET", "/api/webhooks?tenantId=" + s["tenantId"],
+                     headers=ADMIN, expect=200)
+            self.req("GET", "/api/webhooks/deadletters?limit=5",
+                     headers=ADMIN, expect=200)
+            self.req("DELETE", "/api/webhooks/" + r.json["webhook"]["id"],
+                     headers=ADMIN, expect=200)
+            self.req("DELETE", "/api/webhooks/" + r.json["webhook"]["id"],
+                     headers=ADMIN, expect=404)
+            self.req("POST", "/api/webhooks", {"url": "ftp://x", "secret": 5},
+                     ADMIN, expect=400)
 
     def test_memcheck_finds_no_error_and_no_leak(self):
         self.count = 0

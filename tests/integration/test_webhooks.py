@@ -15,7 +15,7 @@ import uuid
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import Stack  # noqa: E402
+from harness import SRCDIR, Stack  # noqa: E402
 import jwt_tokens as jt  # noqa: E402
 from webhook_receiver import Receiver, signature_valid  # noqa: E402
 
@@ -187,6 +187,21 @@ class DeliveryTest(unittest.TestCase):
                 self.assertTrue(d.valid)
                 self.assertNotIn("ann@example.com", d.body.decode())
 
+    def test_a_hold_that_runs_out_is_delivered_as_hold_expired(self):
+        tenant = new_tenant()
+        r = self.stack.request("POST", "/api/locks/acquire", {
+            "tenantId": tenant, "resourceId": "room", "date": "2031-05-06",
+            "startTime": "10:00", "duration": 30, "ttl": 1000})
+        self.assertEqual(r.status, 200, r.text)
+        lock_id = r.json["lockId"]
+
+        def types():
+            return [d.event["type"] for d in self.receiver.accepted("/hook")
+                    if d.event and d.event.get("lockId") == lock_id]
+        self.receiver.wait_for(lambda: "hold.expired" in types(),
+                               what="hold.expired")
+        self.assertEqual(types(), ["hold.acquired", "hold.expired"])
+
     def test_a_refused_delivery_is_retried_with_the_same_id_and_body(self):
         tenant = new_tenant()
         first_id = str(uuid.uuid4())
@@ -230,8 +245,18 @@ class DeliveryTest(unittest.TestCase):
         self.assertNotIn(stuck["id"], self.delivered_ids())
         self.assertTrue(any(d.event_id == stuck["id"]
                             for d in self.receiver.all("/hook")))
+        # The stuck event shows in the lag metrics while it is retried...
+        self.receiver.wait_for(
+            lambda: prometheus(self.stack)["slotlock_webhook_backlog_events"]
+            >= 1 and prometheus(self.stack)[
+                "slotlock_webhook_oldest_undelivered_seconds"] > 0,
+            what="the backlog to show the stuck event")
         del self.plans.rules[stuck["id"]]
         self.wait_delivered([stuck])
+        # ...and leaves them once delivered.
+        self.receiver.wait_for(
+            lambda: prometheus(self.stack)["slotlock_webhook_backlog_events"]
+            == 0, what="the backlog to empty")
 
     def test_metrics_count_deliveries_and_backlog(self):
         before = prometheus(self.stack).get(
@@ -260,6 +285,23 @@ class DeliveryTest(unittest.TestCase):
         event = emit(self.stack, tenant, "room")
         self.stack.start_events()
         self.wait_delivered([event])
+
+
+    def test_the_documented_verification_example_accepts_a_delivery(self):
+        with open(os.path.join(SRCDIR, "docs", "webhooks.md")) as f:
+            doc = f.read()
+        code = doc.split("```python\n", 1)[1].split("```", 1)[0]
+        self.assertLessEqual(len(code.strip().splitlines()), 10)
+        scope = {}
+        exec(code, scope)
+        tenant = new_tenant()
+        event = emit(self.stack, tenant, "room")
+        self.wait_delivered([event])
+        d = [d for d in self.receiver.accepted("/hook")
+             if d.event_id == event["id"]][0]
+        self.assertTrue(scope["verify"](d.headers, d.body, SECRET))
+        self.assertFalse(scope["verify"](d.headers, d.body + b" ", SECRET))
+        self.assertFalse(scope["verify"](d.headers, d.body, SECRET + "x"))
 
 
 class TenantEndpointTest(unittest.TestCase):

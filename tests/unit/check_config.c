@@ -100,6 +100,10 @@ START_TEST(bad_values_name_their_variable)
         { "EVENTS_MAXLEN", "-1" }, { "EVENTS_MAXLEN", "lots" },
         { "EVENTS_RETENTION", "1d" }, { "SWEEP_INTERVAL", "1001" },
         { "SWEEP_INTERVAL", "10" },
+        { "WEBHOOK_URL", "ftp://hooks.example" },
+        { "WEBHOOK_URL", "https://hooks.example/in" },   /* no secret */
+        { "WEBHOOK_RETRY_FOR", "0" }, { "WEBHOOK_RETRY_MAX", "1h" },
+        { "WEBHOOK_TIMEOUT", "50" },
     };
 
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -112,6 +116,36 @@ START_TEST(bad_values_name_their_variable)
         ck_assert_msg(strstr(err, cases[i][0]) != NULL,
                       "message \"%s\" does not name %s", err, cases[i][0]);
     }
+}
+END_TEST
+
+START_TEST(webhook_settings_have_their_defaults_and_need_a_secret)
+{
+    static const char *const none[] = { NULL };
+    static const char *const set[] = {
+        "WEBHOOK_URL", "https://hooks.example/in",
+        "WEBHOOK_SECRET", "0123456789abcdef", "WEBHOOK_RETRY_FOR", "60",
+        "WEBHOOK_RETRY_MAX", "5", "WEBHOOK_TIMEOUT", "1500", NULL
+    };
+    static const char *const short_secret[] = {
+        "WEBHOOK_URL", "https://hooks.example/in",
+        "WEBHOOK_SECRET", "0123456789abcde", NULL
+    };
+    config_t cfg;
+    char err[512];
+
+    ck_assert(load(none, &cfg, err));
+    ck_assert_str_eq(cfg.webhook_url, "");
+    ck_assert_int_eq(cfg.webhook_retry_for_s, 86400);
+    ck_assert_int_eq(cfg.webhook_retry_max_s, 3600);
+    ck_assert_int_eq(cfg.webhook_timeout_ms, 10000);
+    ck_assert(load(set, &cfg, err));
+    ck_assert_str_eq(cfg.webhook_secret, "0123456789abcdef");
+    ck_assert_int_eq(cfg.webhook_retry_for_s, 60);
+    ck_assert_int_eq(cfg.webhook_retry_max_s, 5);
+    ck_assert_int_eq(cfg.webhook_timeout_ms, 1500);
+    ck_assert(!load(short_secret, &cfg, err));
+    ck_assert(strstr(err, "WEBHOOK_SECRET") != NULL);
 }
 END_TEST
 
@@ -198,6 +232,7 @@ int main(void)
     tcase_add_test(tc, cluster_seeds_are_accepted_and_walked);
     tcase_add_test(tc, cluster_with_sentinels_or_a_database_is_refused);
     tcase_add_test(tc, ttl_longer_than_max_hold_is_refused);
+    tcase_add_test(tc, webhook_settings_have_their_defaults_and_need_a_secret);
     suite_add_tcase(s, tc);
 
     return unit_run(s);

@@ -73,6 +73,27 @@ START_TEST(other_single_segments_are_lock_ids)
 }
 END_TEST
 
+START_TEST(webhook_routes_match)
+{
+    route_match_t m = match("POST", "/api/webhooks");
+
+    ck_assert_int_eq(m.route, ROUTE_WEBHOOK_CREATE);
+    ck_assert_int_eq(match("GET", "/api/webhooks").route, ROUTE_WEBHOOK_LIST);
+    ck_assert_int_eq(match("GET", "/api/webhooks/deadletters").route,
+                     ROUTE_WEBHOOK_DEADLETTERS);
+    m = match("DELETE", "/api/webhooks/wh_1");
+    ck_assert_int_eq(m.route, ROUTE_WEBHOOK_DELETE);
+    ck_assert_str_eq(m.param, "wh_1");
+    m = match("GET", "/api/webhooks/wh_1");
+    ck_assert_int_eq(m.route, ROUTE_NOT_FOUND);
+    ck_assert_str_eq(m.allow, "DELETE");
+    m = match("DELETE", "/api/webhooks");
+    ck_assert_str_eq(m.allow, "GET, POST");
+    ck_assert_str_eq(router_name(ROUTE_WEBHOOK_DEADLETTERS),
+                     "webhook_deadletters");
+}
+END_TEST
+
 START_TEST(unknown_paths_are_404)
 {
     const char *paths[] = { "/", "/api", "/api/locks", "/api/locks/",
@@ -97,6 +118,7 @@ int main(void)
     tcase_add_test(tc, a_named_route_with_another_method_is_405);
     tcase_add_test(tc, other_single_segments_are_lock_ids);
     tcase_add_test(tc, unknown_paths_are_404);
+    tcase_add_test(tc, webhook_routes_match);
     suite_add_tcase(s, tc);
 
     return unit_run(s);
