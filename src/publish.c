@@ -98,6 +98,22 @@ static bool iso_ms(const char *s, long long *out)
     return true;
 }
 
+/* An event's expiresAt (epoch ms, or an ISO time) as epoch ms. */
+static bool expires_ms_of(json_t *v, long long *out)
+{
+    if (json_is_integer(v) && json_integer_value(v) > 0) {
+        *out = (long long) json_integer_value(v);
+        return true;
+    }
+    if (json_is_real(v) && json_real_value(v) > 0
+        && json_real_value(v) < 1e15)
+    {
+        *out = (long long) json_real_value(v);
+        return true;
+    }
+    return iso_ms(json_string_value(v), out);
+}
+
 /* What the grid shows after a change of this type; NULL: not shown. */
 static const char *status_after(const char *type)
 {
@@ -158,8 +174,7 @@ char *publish_message(const char *event_json, char *channel,
     json_t *duration = json_object_get(ev, "duration");
     const char *created = json_string_value(json_object_get(ev,
                                                             "createdAt"));
-    const char *expires = json_string_value(json_object_get(ev,
-                                                            "expiresAt"));
+    json_t *expires = json_object_get(ev, "expiresAt");
     const char *status = status_after(type);
     int n = -1;
 
@@ -178,15 +193,17 @@ char *publish_message(const char *event_json, char *channel,
         if (msg != NULL && created != NULL) {
             json_object_set_new(msg, "at", json_string(created));
         }
-        /* A hold's end, as status gives it: ms left (when the change was
-         * made) and the time. */
+        /* A hold's end, as status gives it: ms left when the change was
+         * made, and the end in epoch ms (the event's own form; an ISO
+         * time is read too). */
         if (msg != NULL && strcmp(status, "held") == 0
-            && iso_ms(expires, &expires_ms) && iso_ms(created, &created_ms))
+            && expires_ms_of(expires, &expires_ms)
+            && iso_ms(created, &created_ms))
         {
             json_object_set_new(msg, "expiresIn",
                                 json_integer(expires_ms > created_ms
                                              ? expires_ms - created_ms : 0));
-            json_object_set_new(msg, "expiresAt", json_string(expires));
+            json_object_set_new(msg, "expiresAt", json_integer(expires_ms));
         }
         text = msg != NULL ? json_dumps(msg, JSON_COMPACT) : NULL;
         json_decref(msg);

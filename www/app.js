@@ -36,6 +36,7 @@ let stream = null;          // the EventSource of the shown selection
 let streamLive = false;     // open: no polling
 let statusLoading = false;  // a snapshot is on its way
 let heldBack = [];          // changes that came while it was
+let resnapshot = null;      // a status read after changes (capacity > 1)
 let acting = false;         // one click or booking at a time
 let lastMinutesLeft = null; // for announcing at minute marks
 let lastRemainingMs = null;
@@ -267,6 +268,14 @@ function openStream() {
         if (typeof change.type !== "string" ||
             typeof change.startTime !== "string" ||
             change.date !== sel.date) {
+            return;
+        }
+        // Where several may share a slot (capacity above 1), one change
+        // does not say how many places are left: read status again, once
+        // for a burst of changes.
+        if (status && status.capacity > 1) {
+            clearTimeout(resnapshot);
+            resnapshot = setTimeout(loadStatus, 200);
             return;
         }
         if (statusLoading) {
