@@ -31,6 +31,11 @@
 #define SCAN_MS 1000            /* new streams looked for this often */
 #define ROUND_MS 50             /* the wait between two idle rounds */
 #define RETRY_MS 1000           /* a failed POST is tried again after */
+/* A stream with nothing new for IDLE_AFTER_MS is read every IDLE_POLL_MS
+ * instead of every round: a quiet resource costs Redis a few commands a
+ * second, and its next change still reaches the pages well within 1 s. */
+#define IDLE_AFTER_MS 10000LL
+#define IDLE_POLL_MS 400LL
 #define BATCH "20"              /* entries read per stream and round */
 #define POST_TIMEOUT_MS 2000L
 /* A stream first seen gets a group that starts this far back, so that
@@ -44,6 +49,7 @@ typedef struct stream_s {
     bool group_ready;
     bool pending;               /* read the unacknowledged entries first */
     long long retry_ms;         /* nothing before this */
+    long long last_data_ms;     /* when it last had something */
 } stream_t;
 
 struct publisher_s {
@@ -264,6 +270,7 @@ static bool add_streams(const char **keys, int count, void *arg)
         memset(s, 0, sizeof(*s));
         strcpy(s->key, keys[i]);
         s->pending = true;
+        s->last_data_ms = now_ms();
     }
     return true;
 }
@@ -392,6 +399,11 @@ static bool pump(publisher_t *p, stream_t *s, long long now)
         s->pending = true;
         s->retry_ms = now + RETRY_MS;
         return false;
+    }
+    if (n > 0) {
+        s->last_data_ms = now;
+    } else if (now - s->last_data_ms > IDLE_AFTER_MS) {
+        s->retry_ms = now + IDLE_POLL_MS;
     }
     if (s->pending && n == 0) {
         s->pending = false;     /* nothing left over: new entries next */
