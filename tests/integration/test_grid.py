@@ -370,5 +370,47 @@ class GridInstancesTest(GridCase):
         self.assertEqual(sorted(expired), sorted(set(expired)))
 
 
+
+class GridSentinelTest(GridCase):
+    """Sentinel: the publisher follows a failover to the new primary,
+    where the streams and the group are, and goes on pushing."""
+
+    @classmethod
+    def setUpClass(cls):
+        from test_sentinel import MASTER, Topology
+        cls.topo = Topology()
+        try:
+            cls.stack = Stack(start_redis=False, cluster=False, events=True,
+                              env=dict(cls.env, **{
+                                  "REDIS_SENTINELS": cls.topo.sentinels(),
+                                  "REDIS_MASTER_NAME": MASTER,
+                                  "REDIS_CONNECT_TIMEOUT": "1000",
+                                  "REDIS_COMMAND_TIMEOUT": "1000"}))
+        except BaseException:
+            cls.topo.stop()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.stack.stop()
+        cls.topo.stop()
+
+    def test_pushes_go_on_after_a_failover(self):
+        sub = self.subscribe()
+        self.ready(sub)
+        self.held(start="09:00", duration=30)
+        self.assertEqual(self.acquired(sub, 1), ["09:00"])
+        self.topo.kill("primary")
+        # Acquire again until the service has its new primary.
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            r = self.acquire(start="10:00", duration=30)
+            if r.status == 200:
+                break
+            time.sleep(0.5)
+        self.assertEqual(r.status, 200, r.text)
+        self.assertEqual(self.acquired(sub, 1), ["10:00"])
+
+
 if __name__ == "__main__":
     unittest.main()
