@@ -345,7 +345,13 @@ static void ack(publisher_t *p, stream_t *s, const char *entry)
 /* Sends what one stream has; true when it read something. */
 static bool pump(publisher_t *p, stream_t *s, long long now)
 {
-    if (s->retry_ms > now || !ensure_group(p, s)) {
+    if (s->retry_ms > now) {
+        return false;
+    }
+    if (!ensure_group(p, s)) {
+        /* Redis is away, or the stream is gone (trimmed to nothing and
+         * removed): try again later, not every round. */
+        s->retry_ms = now + RETRY_MS;
         return false;
     }
     const char *argv[] = { "XREADGROUP", "GROUP", PUBLISH_GROUP, CONSUMER,
