@@ -62,6 +62,8 @@ struct publisher_s {
     stream_t *streams;
     int nstreams;
     int cap;
+    long long logged_ms;        /* the last failure logged */
+    unsigned long failures;     /* failed POSTs since then */
 };
 
 static long long now_ms(void)
@@ -324,9 +326,19 @@ static bool post(publisher_t *p, const char *channel, const char *body)
     CURLcode rc = curl_easy_perform(p->curl);
     curl_easy_getinfo(p->curl, CURLINFO_RESPONSE_CODE, &status);
     if (rc != CURLE_OK || status < 200 || status >= 300) {
-        log_error("grid: publishing to %s failed (%s)",
-                  p->cfg->grid_publish_url,
-                  rc != CURLE_OK ? curl_easy_strerror(rc) : "not 2xx");
+        long long now = now_ms();
+
+        /* While nginx is away every stream fails in turn: one line a
+         * second says so. */
+        p->failures++;
+        if (now - p->logged_ms >= 1000) {
+            log_error("grid: publishing to %s failed (%s; %lu failures)",
+                      p->cfg->grid_publish_url,
+                      rc != CURLE_OK ? curl_easy_strerror(rc) : "not 2xx",
+                      p->failures);
+            p->logged_ms = now;
+            p->failures = 0;
+        }
         return false;
     }
     return true;
