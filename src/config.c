@@ -268,6 +268,27 @@ static bool read_webhooks(config_t *cfg, config_lookup_fn lookup, char *err,
                         &cfg->webhook_retry_max_s, err, err_len);
 }
 
+static bool read_grid(config_t *cfg, config_lookup_fn lookup, char *err,
+                      size_t err_len)
+{
+    if (!read_str(lookup, "GRID_PUBLISH_URL",
+                  "http://127.0.0.1:4001/_slotlock/grid/publish",
+                  cfg->grid_publish_url, err, err_len))
+    {
+        return false;
+    }
+    const char *url = cfg->grid_publish_url;
+
+    if (url[0] != '\0' && strncmp(url, "http://", 7) != 0
+        && strncmp(url, "unix:/", 6) != 0)
+    {
+        snprintf(err, err_len, "GRID_PUBLISH_URL must be http://... or "
+                 "unix:/path (nginx's publisher on this machine) or empty");
+        return false;
+    }
+    return true;
+}
+
 /* The webhook settings that take more than one variable. */
 static bool check_webhooks(const config_t *cfg, char *err, size_t err_len)
 {
@@ -352,6 +373,7 @@ bool config_load(config_t *cfg, config_lookup_fn lookup, char *err,
            && read_events(cfg, lookup, err, err_len)
            && read_access(cfg, lookup, err, err_len)
            && read_webhooks(cfg, lookup, err, err_len)
+           && read_grid(cfg, lookup, err, err_len)
            && check_settings(cfg, err, err_len)
            && check_webhooks(cfg, err, err_len);
 }

@@ -72,6 +72,11 @@ typedef struct config_s {
     long webhook_retry_for_s;
     long webhook_timeout_ms;
     long webhook_retry_max_s;           /* the longest wait between tries */
+
+    /* The live slot grid (slotlock-events' publisher, publish.c): nginx's
+     * internal nchan publisher location every change is POSTed to, an
+     * http:// URL or unix:/path of nginx's socket ("" for no grid). */
+    char grid_publish_url[CONFIG_STR_MAX];
 } config_t;
 
 /* Looks a variable up; NULL when it is not set. getenv fits. */

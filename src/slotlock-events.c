@@ -15,6 +15,7 @@
 #include "config.h"
 #include "dispatch.h"
 #include "log.h"
+#include "publish.h"
 
 static volatile sig_atomic_t stop_requested;
 
@@ -53,7 +54,11 @@ int main(void)
     log_info("slotlock-events started: deployment endpoint %s, retries "
              "for %ld s", cfg.webhook_url[0] != '\0' ? "set" : "none",
              cfg.webhook_retry_for_s);
+    /* The live grid's publisher (publish.c) runs beside the webhooks. */
+    publisher_t *grid = publish_start(&cfg, &stop_requested);
     bool ok = dispatch_run(&cfg, &stop_requested);
+    stop_requested = 1;
+    publish_join(grid);
     curl_global_cleanup();
     if (!ok) {
         log_error("slotlock-events: cannot start (out of memory)");

@@ -32,6 +32,11 @@ const el = {
 const client = new LockClient();
 let status = null;          // the last GET /api/locks/status answer
 let statusSeq = 0;          // drops answers to an older selection
+let stream = null;          // the EventSource of the shown selection
+let streamLive = false;     // open: no polling
+let statusLoading = false;  // a snapshot is on its way
+let heldBack = [];          // changes that came while it was
+let resnapshot = null;      // a status read after changes (capacity > 1)
 let acting = false;         // one click or booking at a time
 let lastMinutesLeft = null; // for announcing at minute marks
 let lastRemainingMs = null;
@@ -172,18 +177,113 @@ async function loadStatus() {
         return;
     }
     const seq = ++statusSeq;
+    statusLoading = true;
+    heldBack = [];
     const q = new URLSearchParams({ tenantId: sel.tenantId,
         resourceId: sel.resourceId, date: sel.date });
     const r = await apiRequest("", "GET", "/api/locks/status?" + q);
     if (seq !== statusSeq) {
         return;
     }
+    statusLoading = false;
     if (r.success) {
         status = r;
+        // Changes pushed while the snapshot was on its way: each says what
+        // its slot is now, so applying one the snapshot already has
+        // changes nothing.
+        for (const change of heldBack) {
+            applyChange(change);
+        }
     } else if (r.status !== 0 && r.status < 500) {
         say(r.message || "The times could not be loaded.", "error");
     }
     drawSlots();
+}
+
+// ---- the live grid -------------------------------------------------------
+//
+// GET /api/locks/stream pushes each change of the shown resource and day
+// (docs/live-grid.md). Each time the stream opens (the first time, and
+// after every reconnect) the page reads status once, so nothing missed
+// while it was away stays wrong; while it is open there is no polling.
+
+function applyChange(change) {
+    if (!status) {
+        return;
+    }
+    const same = (e) => e.startTime === change.startTime;
+    if (change.type.startsWith("booking.")) {
+        status.booked = status.booked.filter((b) => !same(b));
+    }
+    status.locked = status.locked.filter((l) => !(same(l) &&
+        l.duration === change.duration));
+    if (change.status === "held") {
+        status.locked.push({ startTime: change.startTime,
+            duration: change.duration, expiresIn: change.expiresIn });
+    } else if (change.status === "booked") {
+        status.booked.push({ startTime: change.startTime,
+            duration: change.duration });
+    }
+}
+
+function openStream() {
+    if (stream) {
+        stream.close();
+        stream = null;
+    }
+    streamLive = false;
+    const sel = selection();
+    if (!selectionValid(sel) || typeof EventSource !== "function") {
+        return;
+    }
+    const q = new URLSearchParams({ tenantId: sel.tenantId,
+        resourceId: sel.resourceId, date: sel.date });
+    const es = new EventSource("/api/locks/stream?" + q);
+    stream = es;
+    es.addEventListener("open", () => {
+        if (stream === es) {
+            streamLive = true;
+            el.slots.dataset.live = "true";
+            loadStatus();
+        }
+    });
+    es.addEventListener("error", () => {
+        // EventSource tries again by itself; until it is back the page
+        // polls.
+        if (stream === es) {
+            streamLive = false;
+            el.slots.dataset.live = "false";
+        }
+    });
+    es.addEventListener("message", (e) => {
+        if (stream !== es) {
+            return;
+        }
+        let change;
+        try {
+            change = JSON.parse(e.data);
+        } catch (err) {
+            return;
+        }
+        if (typeof change.type !== "string" ||
+            typeof change.startTime !== "string" ||
+            change.date !== sel.date) {
+            return;
+        }
+        // Where several may share a slot (capacity above 1), one change
+        // does not say how many places are left: read status again, once
+        // for a burst of changes.
+        if (status && status.capacity > 1) {
+            clearTimeout(resnapshot);
+            resnapshot = setTimeout(loadStatus, 200);
+            return;
+        }
+        if (statusLoading) {
+            heldBack.push(change);
+        }
+        applyChange(change);
+        drawSlots();
+    });
 }
 
 // ---- holding ------------------------------------------------------------
@@ -418,6 +518,7 @@ function start() {
         input.addEventListener("change", () => {
             status = null;
             drawSlots();
+            openStream();
             loadStatus();
         });
     }
@@ -427,12 +528,16 @@ function start() {
         e.preventDefault();
         status = null;
         drawSlots();
+        openStream();
         loadStatus();
     });
     drawSlots();
+    openStream();
     loadStatus();
+    // Polling only while the stream is not open (it cannot connect, or
+    // is reconnecting).
     setInterval(() => {
-        if (!document.hidden) {
+        if (!document.hidden && !streamLive) {
             loadStatus();
         }
     }, POLL_MS);

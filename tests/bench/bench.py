@@ -21,6 +21,7 @@ import re
 import resource
 import shutil
 import signal
+import socket
 import statistics
 import subprocess
 import sys
@@ -44,6 +45,9 @@ BASELINE_NODE = "baseline node express"
 NODE_DIR = os.path.join(HERE, "node")
 # The Node baseline's keys, like the libfcgi baseline's, in one slot.
 NODE_PREFIX = "{bench_node}"
+# Idle subscribers of the live grid held open in the grid scenarios.
+GRID_STREAMS = 1000
+
 # Busy-day scenarios (tests/bench/busy_day.lua): days each wrk thread fills
 # for status (all 96 quarters held), and days per connection for the
 # acquire-then-release cycles on days of 95 holds (or empty ones), so that
@@ -246,6 +250,7 @@ class Bench:
         self.node = None        # the Node baseline's primary process
         self.node_pids = []
         self.results = []       # (label, run, [the values report() shows])
+        self.grid_memory = []   # (nginx kB without, with the streams)
         self.flush = True       # measure() empties Redis first
         # Commands that count as the app's round trips; see commands().
         self.app_trips = "replies" if self.cluster else "trips"
@@ -810,6 +815,78 @@ class Bench:
                      BENCH_BUSY_DAYS=str(cycle_days))
         self.flush = True
 
+    # ---- the live grid ----------------------------------------------
+
+    def nginx_pss_kb(self):
+        """nginx's memory: the PSS of its master and workers, in kB (PSS
+        shares each shared page, nchan's shared memory among them, out
+        between the processes that map it, so the sum counts it once)."""
+        pid = self.stack.pid("nginx")
+        total = 0
+        for p in [pid] + children(pid):
+            try:
+                with open("/proc/%d/smaps_rollup" % p) as f:
+                    for line in f:
+                        if line.startswith("Pss:"):
+                            total += int(line.split()[1])
+            except OSError:
+                pass
+        return total
+
+    def open_streams(self, n):
+        """n idle subscribers of GET /api/locks/stream (50 channels, a
+        day each), each its own connection; fails unless all are 200."""
+        socks = []
+        for i in range(n):
+            s = socket.create_connection(("127.0.0.1", self.stack.port), 10)
+            s.sendall(b"GET /api/locks/stream?tenantId=bench-grid&"
+                      b"resourceId=r%d&date=2030-01-01 HTTP/1.1\r\n"
+                      b"Host: 127.0.0.1\r\nAccept: text/event-stream\r\n"
+                      b"\r\n" % (i % 50))
+            socks.append(s)
+        bad = 0
+        for s in socks:
+            s.settimeout(10)
+            head = s.recv(4096).split(b"\r\n", 1)[0]
+            if b" 200 " not in head:
+                bad += 1
+        if bad:
+            for s in socks:
+                s.close()
+            raise Fail("%d of %d streams were not opened" % (bad, n))
+        return socks
+
+    def grid(self, run, c, n=GRID_STREAMS):
+        """Acquire with no stream open and with n idle ones, in the same
+        run; and nginx's memory per idle subscriber."""
+        if not self.wanted("grid"):
+            return
+        self.measure("grid: acquire, no streams", run, c,
+                     "acquire_unique.lua", self.url, "200")
+        before = self.nginx_pss_kb()
+        socks = self.open_streams(n)
+        try:
+            time.sleep(1)
+            after = self.nginx_pss_kb()
+            self.grid_memory.append((before, after))
+            say("nginx PSS %d kB with no stream, %d kB with %d: %.1f kB "
+                "per idle subscriber" % (before, after, n,
+                                         (after - before) / n))
+            self.measure("grid: acquire, %d streams" % n, run, c,
+                         "acquire_unique.lua", self.url, "200")
+        finally:
+            for s in socks:
+                s.close()
+
+    def grid_report(self):
+        if not self.grid_memory:
+            return
+        per = [(a - b) / GRID_STREAMS for b, a in self.grid_memory]
+        print("nginx memory per idle grid subscriber: %.1f kB (median of "
+              "%d runs; PSS of nginx's processes with %d streams open "
+              "minus none)" % (statistics.median(per), len(per),
+                               GRID_STREAMS))
+
     def default_run(self):
         c = self.opts["connections"]
         self.start_stack()
@@ -838,6 +915,7 @@ class Bench:
             self.flush = True
             self.measure("health", run, c, "get.lua", url, "200",
                          BENCH_PATH="/api/locks/health")
+            self.grid(run, c)
             # The baselines once more, so that both halves of a run have
             # them near, then the busy day.
             self.baselines(run, c, nginx=False)
@@ -870,6 +948,7 @@ class Bench:
         print()
         self.report(ratios=True)
         print()
+        self.grid_report()
         peak = self.memory()
         print()
         self.targets(peak)

@@ -45,15 +45,18 @@ class BrowserTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         # Refresh every second, so a force-released hold is noticed at once.
+        # The picker's grid follows the live stream (docs/live-grid.md),
+        # which slotlock-events feeds.
         cls.stack = Stack(env={"ADMIN_TOKEN": TOKEN, "LOCK_TTL": "150000",
-                               "LOCK_REFRESH_INTERVAL": "1000"})
+                               "LOCK_REFRESH_INTERVAL": "1000"}, events=True)
         try:
             # Acquired at 0 with 4 s of life; the refresh at 1 s is cut to
             # the 5 s cap, the next one is refused with max_hold_reached,
             # and the hold runs out at 5 s.
             cls.short = Stack(env={"LOCK_TTL": "4000",
                                    "LOCK_MAX_HOLD": "5000",
-                                   "LOCK_REFRESH_INTERVAL": "1000"})
+                                   "LOCK_REFRESH_INTERVAL": "1000"},
+                               events=True)
         except BaseException:
             cls.stack.stop()
             raise

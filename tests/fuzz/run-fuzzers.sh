@@ -6,7 +6,7 @@
 #
 #   FUZZ_SECONDS   seconds of fuzzing per target (default 10)
 #   FUZZ_RUNS      executions per target at most (default 5000000)
-#   FUZZ_TARGETS   which targets (default: body request config cluster auth)
+#   FUZZ_TARGETS   which targets (default: all of them)
 #   FUZZ_BINDIR    where the fuzz_* programs are (default: tests/fuzz)
 #   FUZZ_CORPUS    a folder to keep the inputs found in, one subfolder per
 #                  target (default: a temporary folder, removed at the end)
@@ -19,7 +19,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 bindir=${FUZZ_BINDIR:-tests/fuzz}
 seconds=${FUZZ_SECONDS:-10}
 runs=${FUZZ_RUNS:-5000000}
-targets=${FUZZ_TARGETS:-body request config cluster auth webhook}
+targets=${FUZZ_TARGETS:-body request config cluster auth webhook grid}
 
 if [ -n "${FUZZ_CORPUS:-}" ]; then
     work=$FUZZ_CORPUS

@@ -492,6 +492,9 @@ class Stack:
         self.redis_port = self.redis_ports[0]
         self.port = free_port()
         self.url = "http://127.0.0.1:%d" % self.port
+        # nginx's internal publisher server of the live grid, on a Unix
+        # socket (script/server does the same).
+        self.publish_socket = os.path.join(self.dir, "nginx", "grid.sock")
         self.socket_path = os.path.join(self.dir, "app.sock")
         self.app_names = ["app"] + ["app-%d" % (i + 1)
                                     for i in range(1, instances)]
@@ -507,6 +510,7 @@ class Stack:
                 "127.0.0.1:%d" % port for port in self.redis_ports)
         else:
             self.env["REDIS_PORT"] = str(self.redis_port)
+        self.env["GRID_PUBLISH_URL"] = "unix:" + self.publish_socket
         for key, value in (env or {}).items():
             if value is None:
                 self.env.pop(key, None)
@@ -813,8 +817,12 @@ class Stack:
              "--burst", self.env.get("RATE_LIMIT_BURST", "200"),
              "--www", os.path.join(SRCDIR, "www"),
              "--workers", str(self.nginx_workers),
-             "--cors-origins", self.env.get("CORS_ALLOWED_ORIGINS", "")],
+             "--cors-origins", self.env.get("CORS_ALLOWED_ORIGINS", ""),
+             "--publish-listen", "unix:" + self.publish_socket],
             check=True)
+        # A killed nginx leaves its Unix socket behind.
+        if os.path.exists(self.publish_socket):
+            os.unlink(self.publish_socket)
         if self.nginx_setup:
             self.nginx_setup(ndir)
         self._logs["nginx-error"] = os.path.join(ndir, "error.log")

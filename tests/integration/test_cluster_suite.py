@@ -24,7 +24,7 @@ MODULES = ["test_health", "test_locks", "test_appointments", "test_admin",
            "test_abuse", "test_bad_input", "test_daemon", "test_instances",
            "test_hoarding", "test_customer_data", "test_checkout",
            "test_capacity", "test_lost_replies", "test_events",
-           "test_webhooks", "test_event_faults"]
+           "test_webhooks", "test_event_faults", "test_grid"]
 if os.environ.get("SLOTLOCK_VALGRIND_TESTS") == "1":
     MODULES.append("test_valgrind")
 

@@ -48,6 +48,7 @@ SETTINGS = {
     "JWT_ROLE_CLAIM", "EVENTS_MAXLEN", "EVENTS_RETENTION", "SWEEP_INTERVAL",
     "WEBHOOK_URL", "WEBHOOK_SECRET", "WEBHOOK_RETRY_FOR", "WEBHOOK_RETRY_MAX",
     "WEBHOOK_TIMEOUT",
+    "GRID_PUBLISH_URL",
 }
 
 # A user id no account has, like the one DynamicUser= makes.

@@ -26,7 +26,9 @@ def _routes():
                      ("delete", "/api/locks/{lockId}"),
                      ("get", "/api/appointments/{id}"),
                      ("delete", "/api/appointments/{id}"),
-                     ("delete", "/api/webhooks/{id}")}
+                     ("delete", "/api/webhooks/{id}"),
+                     # The live grid's stream, answered by nginx (nchan).
+                     ("get", "/api/locks/stream")}
 
 
 ROUTES = _routes()
