@@ -265,7 +265,9 @@ db_status_t db_events(db_t *db, const events_request_t *in, json_t **out)
                                                 : (size_t) in->limit;
         char next[64 + SLOT_ID_MAX];
 
-        qsort(r.items, r.count, sizeof(*r.items), compare_items);
+        if (r.count > 1) {
+            qsort(r.items, r.count, sizeof(*r.items), compare_items);
+        }
         for (size_t k = 0; k < n; k++) {
             json_array_append(events, r.items[k].event);
         }
