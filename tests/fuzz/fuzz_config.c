@@ -23,7 +23,10 @@ static const char *const variables[] = {
     "LOCK_MAX_HOLD", "LOCK_MAX_PER_HOLDER", "ADMIN_TOKEN",
     "LOCK_MAX_PER_ADDRESS", "PAYMENT_HOLD", "CORS_ALLOWED_ORIGINS",
     "JWT_SECRET", "JWT_PUBLIC_KEY_FILE", "JWT_ISSUER", "JWT_AUDIENCE",
-    "JWT_TENANT_CLAIM", "JWT_ROLE_CLAIM",
+    "JWT_TENANT_CLAIM", "JWT_ROLE_CLAIM", "EVENTS_MAXLEN",
+    "EVENTS_RETENTION", "SWEEP_INTERVAL", "WEBHOOK_URL", "WEBHOOK_SECRET",
+    "WEBHOOK_TIMEOUT", "WEBHOOK_RETRY_FOR", "WEBHOOK_RETRY_MAX",
+    "GRID_PUBLISH_URL",
 };
 
 /* The current input's entries; config_lookup_fn takes no context. */
@@ -72,6 +75,9 @@ static void check_config(const config_t *cfg)
     FUZZ_CHECK(cfg->lock_max_per_holder >= 1);
     FUZZ_CHECK(cfg->lock_max_per_address >= 0);
     FUZZ_CHECK(cfg->payment_hold_ms >= 1000);
+    FUZZ_CHECK(cfg->sweep_interval_ms == 0
+               || (cfg->sweep_interval_ms >= 50
+                   && cfg->sweep_interval_ms <= 1000));
     FUZZ_CHECK(cfg->booking_min_replicas >= 0
                && cfg->booking_min_replicas <= 100);
     /* One way to reach Redis; a cluster has only database 0. */
