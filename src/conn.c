@@ -214,7 +214,12 @@ redisContext *conn_open(store_t *st, const char *host, int port,
         conn_drop(st, &c, "set timeout");
         return NULL;
     }
-    redisEnableKeepAlive(c);
+    /* TCP keepalive finds a peer that vanished; a Unix socket has none
+     * (hiredis then fails with EOPNOTSUPP and breaks the connection). */
+    if (host[0] != '/' && redisEnableKeepAlive(c) != REDIS_OK) {
+        conn_drop(st, &c, "keepalive");
+        return NULL;
+    }
 
     const char *failed = authenticate(st, c);
     if (failed != NULL) {

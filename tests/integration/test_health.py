@@ -1,7 +1,9 @@
 """Health through nginx, and the JSON errors nginx makes itself."""
 
 import os
+import shutil
 import sys
+import tempfile
 import time
 import unittest
 
@@ -87,6 +89,36 @@ class HealthTest(unittest.TestCase):
             with self.subTest(path=path):
                 r = self.stack.request("GET", path)
                 self.assertJsonError(r, 404, "not_found")
+
+
+class RedisOverUnixSocketTest(unittest.TestCase):
+    """REDIS_HOST starting with / is a Unix socket (script/server reaches
+    its own Redis that way)."""
+
+    def test_the_app_reaches_redis_over_its_unix_socket(self):
+        # A folder with a short path: a socket's path has at most 107 bytes.
+        folder = tempfile.mkdtemp(prefix="slotlock-sock-")
+        self.addCleanup(shutil.rmtree, folder, True)
+        path = os.path.join(folder, "redis.sock")
+        stack = Stack(env={"REDIS_HOST": path},
+                      redis_config={"unixsocket": path,
+                                    "unixsocketperm": "700"})
+        self.addCleanup(stack.stop)
+
+        r = stack.request("GET", "/api/locks/health")
+        self.assertEqual(r.status, 200, r.text)
+        body = {"tenantId": "sock", "resourceId": "r1", "date": "2030-01-02",
+                "startTime": "10:00", "duration": 30}
+        r = stack.request("POST", "/api/locks/acquire", body)
+        self.assertEqual(r.status, 200, r.text)
+        self.assertEqual(stack.request("POST", "/api/locks/acquire",
+                                       body).status, 409)
+        # The app's connections are the socket's (flag U), none over TCP
+        # but this test's own.
+        clients = stack.redis("CLIENT", "LIST").splitlines()
+        self.assertTrue([c for c in clients if " flags=U " in c], clients)
+        tcp = [c for c in clients if " addr=127.0.0.1:" in c]
+        self.assertEqual(len(tcp), 1, clients)
 
 
 if __name__ == "__main__":
