@@ -25,6 +25,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 
@@ -96,8 +97,15 @@ the run compares with the targets. Every scenario runs --runs times
                    with fastcgi_keep_conn on (0: off; default: as shipped)
   --appendfsync M  Redis appendfsync: always (default, as script/server
                    runs Redis), everysec or no
+  --redis-over T   how the app and the baselines reach Redis: tcp
+                   (127.0.0.1, default, as script/server runs it) or unix
+                   (a Unix socket)
   --only REGEX     measure only the scenarios whose name REGEX matches
                    (the baselines always)
+  --profile DIR    record each scenario run system-wide with perf (cpu-clock,
+                   call graphs) into DIR/<scenario>-<run>.data and print,
+                   after the table, the CPU each program (nginx, the app,
+                   Redis, wrk, the kernel's own threads) spent per request
   --scale          instead: throughput and p99 at 16, 64, 256 and 1024
                    connections, then acquire and status with 10k, 100k and
                    1M live locks preloaded, and Redis's memory
@@ -130,9 +138,11 @@ def parse_args(argv):
     opts = {"duration": "10", "connections": "64", "threads": "2",
             "runs": "2", "workers": "", "procs": "1", "backlog": "1024",
             "keepalive": "", "appendfsync": "always", "mode": "default",
-            "cluster": False, "only": ""}
+            "cluster": False, "only": "", "profile": "",
+            "redis-over": "tcp"}
     valued = ("duration", "connections", "threads", "runs", "workers",
-              "procs", "backlog", "keepalive", "appendfsync", "only")
+              "procs", "backlog", "keepalive", "appendfsync", "only",
+              "profile", "redis-over")
 
     def usage_error(text):
         sys.stderr.write(text + "\n")
@@ -168,6 +178,10 @@ def parse_args(argv):
         usage_error("bench: --keepalive must be a number")
     if opts["appendfsync"] not in ("always", "everysec", "no"):
         usage_error("bench: --appendfsync must be always, everysec or no")
+    if opts["redis-over"] not in ("unix", "tcp"):
+        usage_error("bench: --redis-over must be unix or tcp")
+    if opts["cluster"]:
+        opts["redis-over"] = "tcp"     # cluster nodes are found by address
     if opts["cluster"] and opts["mode"] != "default":
         usage_error("bench: --cluster runs the default scenarios only, not "
                     "--%s" % opts["mode"])
@@ -250,6 +264,8 @@ class Bench:
         self.node = None        # the Node baseline's primary process
         self.node_pids = []
         self.results = []       # (label, run, [the values report() shows])
+        self.profiles = []      # (label, perf.data path, requests)
+        self.socket_dir = None  # holds Redis's Unix socket (--redis-over)
         self.grid_memory = []   # (nginx kB without, with the streams)
         self.flush = True       # measure() empties Redis first
         # Commands that count as the app's round trips; see commands().
@@ -266,9 +282,17 @@ class Bench:
         self.node_nginx_port = free_port()   # nginx in front of it
         self.url = None
         env = {"WORKERS": self.workers or None, "RATE_LIMIT_RPS": "0"}
+        redis_config = {"appendfsync": self.opts["appendfsync"]}
+        redis_host = "127.0.0.1"
+        if self.opts["redis-over"] == "unix":
+            # A short path of its own: a socket path has at most 107 bytes.
+            self.socket_dir = tempfile.mkdtemp(prefix="slotlock-bench-")
+            redis_host = os.path.join(self.socket_dir, "redis.sock")
+            redis_config.update(unixsocket=redis_host, unixsocketperm="700")
+            env["REDIS_HOST"] = redis_host
         self.stack = Stack(
             env=env, cluster=self.cluster, ready_timeout=30,
-            redis_config={"appendfsync": self.opts["appendfsync"]},
+            redis_config=redis_config,
             app_procs=self.procs, app_backlog=self.backlog,
             nginx_workers="auto", nginx_setup=self.nginx_setup)
         stack = self.stack
@@ -277,7 +301,7 @@ class Bench:
         self.node_url = "http://127.0.0.1:%d" % self.node_nginx_port
 
         baseline_env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-                        "REDIS_HOST": "127.0.0.1",
+                        "REDIS_HOST": redis_host,
                         "REDIS_PORT": str(stack.redis_port)}
         if self.cluster:
             port = stack.redis_node_of(BASELINE_PREFIX)
@@ -358,6 +382,9 @@ class Bench:
         if self.stack:
             self.stack.stop()
         self.stack = None
+        if self.socket_dir:
+            shutil.rmtree(self.socket_dir, ignore_errors=True)
+            self.socket_dir = None
 
     @staticmethod
     def baseline_socket(stack_dir):
@@ -519,12 +546,14 @@ class Bench:
         cmds_before = self.commands("all")
         env = dict(os.environ, BENCH_SALT="s%d%d%d" % (
             run, random.randrange(32768), random.randrange(32768)), **env)
+        perf = self.start_profile(label, run)
         proc = subprocess.run(
             ["wrk", "-t%d" % self.opts["threads"], "-c%d" % conns,
              "-d%ds" % self.opts["duration"], "--timeout", "5s",
              "-s", os.path.join(HERE, script), target],
             env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
             text=True)
+        self.stop_profile(perf)
         if proc.returncode != 0:
             sys.stderr.write(proc.stdout)
             raise Fail("wrk failed in %s" % label)
@@ -553,8 +582,77 @@ class Bench:
                   round(redis / req), round(trips_n / req, 2),
                   round(cmds / req, 1)]
         self.results.append((label, run, values))
+        if perf:
+            self.profiles.append((label, perf.args[perf.args.index("-o") + 1],
+                                  int(f["requests"])))
         say("%-26s run %s: %7s req/s  p99 %6.1f ms  bad %s"
             % (label, run, f["rps"], values[2] / 1000, bad))
+
+    # ---- profiles (--profile) ----------------------------------------
+
+    PROFILE_HZ = 997
+
+    def start_profile(self, label, run):
+        """perf record of the whole machine while one scenario runs, or
+        None without --profile."""
+        folder = self.opts["profile"]
+        if not folder:
+            return None
+        os.makedirs(folder, exist_ok=True)
+        path = os.path.join(folder, "%s-%s.data" % (
+            re.sub(r"[^A-Za-z0-9]+", "_", label).strip("_"), run))
+        perf = subprocess.Popen(
+            ["perf", "record", "-a", "-g", "-e", "cpu-clock",
+             "-F", str(self.PROFILE_HZ), "-o", path],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(0.5)     # perf has its buffers mapped
+        return perf
+
+    @staticmethod
+    def stop_profile(perf):
+        if perf:
+            perf.send_signal(signal.SIGINT)
+            perf.wait()
+
+    def profile_report(self):
+        """CPU per request by program, from the recorded samples: each
+        sample stands for 1/PROFILE_HZ s of one CPU. Programs are perf's
+        comm names (threads are named after their program; the kernel's
+        own threads, softirq work included, as kworker/ksoftirqd/swapper
+        where no program was running)."""
+        if not self.profiles:
+            return
+        rows = {}
+        for label, path, requests in self.profiles:
+            out = subprocess.run(
+                ["perf", "report", "-i", path, "--stdio", "--no-children",
+                 "--sort", "comm", "-g", "none", "-F", "sample,comm"],
+                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                text=True).stdout
+            counts = rows.setdefault(label, {"requests": 0})
+            counts["requests"] += max(requests, 1)
+            for line in out.splitlines():
+                m = re.match(r"\s*(\d+)\s+(\S.*?)\s*$", line)
+                if m and not line.lstrip().startswith("#"):
+                    comm = re.sub(r"[-/:]?\d+$", "", m.group(2))
+                    comm = {"slotlock": "app", "fcgi_baseline": "app",
+                            "node": "app"}.get(comm, comm)
+                    counts[comm] = counts.get(comm, 0) + int(m.group(1))
+        shown = ["app", "redis-server", "nginx", "wrk"]
+        print()
+        print("CPU per request by program, us (perf, all CPUs; idle left out)")
+        print("%-26s %7s %7s %7s %7s %7s %7s" % (
+            "scenario", "app", "redis", "nginx", "wrk", "other", "total"))
+        us = 1e6 / self.PROFILE_HZ
+        for label, counts in rows.items():
+            req = counts.pop("requests")
+            counts.pop("swapper", None)
+            per = {k: v * us / req for k, v in counts.items()}
+            main = [per.get(k, 0.0) for k in shown]
+            other = sum(v for k, v in per.items() if k not in shown)
+            print("%-26s %7.0f %7.0f %7.0f %7.0f %7.0f %7.0f" % (
+                (label,) + tuple(main) + (other, sum(main) + other)))
+        print("(perf report -i DIR/<scenario>-<run>.data for the functions)")
 
     def wanted(self, label):
         return (label.startswith("baseline") or not self.opts["only"]
@@ -664,12 +762,14 @@ class Bench:
         redis = "redis: cluster of 3 primaries," if self.cluster else "redis"
         return ("wrk -t%d, %ds per run, median of %d runs; slotlock: "
                 "spawn-fcgi -F %d -b %d, WORKERS=%s; nginx keepalive: %s; "
-                "%s appendfsync %s; %d cores, load average %s" % (
+                "%s appendfsync %s, reached over %s; %d cores, load average "
+                "%s" % (
                     self.opts["threads"], self.opts["duration"],
                     self.opts["runs"], self.procs, self.backlog,
                     self.workers or "default",
                     self.keepalive or "as shipped", redis,
-                    self.opts["appendfsync"], len(os.sched_getaffinity(0)),
+                    self.opts["appendfsync"], self.opts["redis-over"],
+                    len(os.sched_getaffinity(0)),
                     load))
 
     def preload(self, n):
@@ -1095,6 +1195,7 @@ def main(argv):
     try:
         build()
         getattr(bench, opts["mode"] + "_run")()
+        bench.profile_report()
     except Fail as e:
         say(str(e))
         return 1

@@ -46,7 +46,9 @@ static int env_int(const char *name, int def)
 static redisContext *connect_redis(void)
 {
     struct timeval tv = { 2, 0 };
-    redisContext *c = redisConnectWithTimeout(redis_host, redis_port, tv);
+    redisContext *c = redis_host[0] == '/'
+                      ? redisConnectUnixWithTimeout(redis_host, tv)
+                      : redisConnectWithTimeout(redis_host, redis_port, tv);
 
     if (c != NULL && c->err) {
         fprintf(stderr, "fcgi_baseline: redis: %s\n", c->errstr);

@@ -42,8 +42,9 @@ if (cluster.isPrimary) {
   const express = require('express');
   const Redis = require('ioredis');
 
-  const redis = new Redis({
-    host: process.env.REDIS_HOST || '127.0.0.1',
+  const host = process.env.REDIS_HOST || '127.0.0.1';
+  const redis = new Redis(host.startsWith('/') ? { path: host } : {
+    host,
     port: Number(process.env.REDIS_PORT) || 6379,
   });
   const prefix = process.env.KEY_PREFIX || 'bench_node';
