@@ -138,19 +138,10 @@ void appointment_list(worker_t *w, const http_request_t *req,
                       const route_match_t *match, http_response_t *res)
 {
     (void) match;
-    json_t *errors = json_array();
     json_t *answer;
     list_request_t in;
-    auth_principal_t who;
 
-    parse_appointments(req->query, &in, errors);
-    if (!reply_admin(w, req, AUTH_READ, &who, res)
-        || !reply_tenant(&who, in.slot.tenant, res))
-    {
-        json_decref(errors);
-        return;
-    }
-    if (reply_invalid(res, errors)
+    if (!reply_admin_list(w, req, parse_appointments, &in, res)
         || !reply_db(w, db_appointments(&w->db, &in, &answer), res))
     {
         return;

@@ -151,3 +151,20 @@ bool reply_tenant(const auth_principal_t *who, const char *tenant,
                "This token is for another tenant");
     return false;
 }
+
+bool reply_admin_list(worker_t *w, const http_request_t *req,
+                      reply_list_parse_fn parse, list_request_t *in,
+                      http_response_t *res)
+{
+    json_t *errors = json_array();
+    auth_principal_t who;
+
+    parse(req->query, in, errors);
+    if (!reply_admin(w, req, AUTH_READ, &who, res)
+        || !reply_tenant(&who, in->slot.tenant, res))
+    {
+        json_decref(errors);
+        return false;
+    }
+    return !reply_invalid(res, errors);
+}

@@ -58,4 +58,18 @@ bool reply_admin(worker_t *w, const http_request_t *req,
 bool reply_tenant(const auth_principal_t *who, const char *tenant,
                   http_response_t *res);
 
+/* A parse step of an admin list's query string (parse.h). */
+typedef bool (*reply_list_parse_fn)(const char *query, list_request_t *in,
+                                    json_t *errors);
+
+/*
+ * The start of an admin list route (admin/active, appointments): reads the
+ * query with parse into in, then checks that the caller may read the
+ * tenant named. False with res filled (the auth refusals above, or 400
+ * validation_error) when the request may not go on.
+ */
+bool reply_admin_list(worker_t *w, const http_request_t *req,
+                      reply_list_parse_fn parse, list_request_t *in,
+                      http_response_t *res);
+
 #endif
