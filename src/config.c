@@ -165,9 +165,12 @@ static bool read_redis(config_t *cfg, config_lookup_fn lookup, char *err,
                         size_t err_len)
 {
     /*
-     * WORKERS 16: measured with script/bench --tune (docs/performance.md).
-     * A worker spends most of a request waiting on Redis, so more of them
-     * than cores keep Redis busy; 32 measured alike, 64 and 4 slower.
+     * WORKERS 32: measured with script/bench (docs/performance.md, "Worker
+     * model and Redis batching"). A worker spends most of a request
+     * waiting on Redis, and with fsync on every write Redis commits all
+     * the writes of one event-loop turn with one fsync: 32 workers keep
+     * more commands in each turn than 16 (a quarter less Redis CPU per
+     * acquire), while 64 cost the app more CPU per request.
      */
     return read_str(lookup, "REDIS_HOST", "localhost", cfg->redis_host, err,
                     err_len)
@@ -183,7 +186,7 @@ static bool read_redis(config_t *cfg, config_lookup_fn lookup, char *err,
                         &cfg->redis_command_timeout_ms, err, err_len)
            && read_int(lookup, "REDIS_MAX_RETRY_PER_REQUEST", 3, 0, 100,
                        &cfg->redis_max_retry, err, err_len)
-           && read_int(lookup, "WORKERS", 16, 1, 1024, &cfg->workers, err,
+           && read_int(lookup, "WORKERS", 32, 1, 1024, &cfg->workers, err,
                        err_len)
            && read_str(lookup, "REDIS_SENTINELS", "", cfg->redis_sentinels,
                        err, err_len)

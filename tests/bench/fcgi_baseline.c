@@ -9,7 +9,7 @@
  * two is what slotlock does beyond the round trip: parsing, validation, the
  * Lua script and building the answer.
  *
- * Settings: REDIS_HOST (default 127.0.0.1), REDIS_PORT (6379), WORKERS (16,
+ * Settings: REDIS_HOST (default 127.0.0.1), REDIS_PORT (6379), WORKERS (32,
  * slotlock's default too, so that both run alike unless told otherwise),
  * KEY_PREFIX (bench_baseline: how every key starts; script/bench --cluster
  * makes it the hash tag {bench_baseline}, so that every key is in one slot,
@@ -120,7 +120,7 @@ int main(void)
         fprintf(stderr, "fcgi_baseline: KEY_PREFIX is longer than 64\n");
         return 2;
     }
-    int workers = env_int("WORKERS", 16);
+    int workers = env_int("WORKERS", 32);
 
     if (FCGX_Init() != 0 || FCGX_IsCGI()) {
         fprintf(stderr, "fcgi_baseline: run it under spawn-fcgi\n");

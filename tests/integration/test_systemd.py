@@ -803,7 +803,7 @@ class SystemdTest(unittest.TestCase):
     # ---- 8: remove, purge -------------------------------------------------
 
     def test_8_remove_keeps_the_settings_and_purge_leaves_nothing(self):
-        self.sh("sed -i 's/^#WORKERS=16$/WORKERS=8/' %s && grep -q '^WORKERS=8$' %s"
+        self.sh("sed -i 's/^#WORKERS=32$/WORKERS=8/' %s && grep -q '^WORKERS=8$' %s"
                 % (ENV_FILE, ENV_FILE))
         self.sh("systemctl disable --now slotlock-2 2>/dev/null; "
                 "rm -f /etc/systemd/system/slotlock-2.service; "

@@ -46,7 +46,7 @@ START_TEST(defaults_match_the_documented_table)
     ck_assert_str_eq(cfg.admin_token, "");
     ck_assert_str_eq(cfg.redis_master_name, "slotlock");
     ck_assert_int_eq(cfg.booking_min_replicas, 0);
-    ck_assert_int_eq(cfg.workers, 16);
+    ck_assert_int_eq(cfg.workers, 32);
     ck_assert_int_eq(cfg.events_maxlen, 100000);
     ck_assert_int_eq(cfg.events_retention_ms, 0);
     ck_assert_int_eq(cfg.sweep_interval_ms, 500);
