@@ -4,10 +4,4 @@
 dofile((debug.getinfo(1, "S").source:match("^@(.*/)") or "./")
        .. "common.lua")
 
-acquire_then(function(lock)
-    local s = lock.slot
-    return json_post("/api/locks/release", string.format(
-        '{"lockId":"%s","tenantId":"%s","resourceId":"%s","date":"%s",'
-        .. '"startTime":"%s"}', lock.lockId, s.tenantId, s.resourceId,
-        s.date, s.startTime))
-end)
+acquire_then(release_request)

@@ -133,26 +133,6 @@ function response(status, headers, body)
     end
 end
 
-local function book_request(lock)
-    local s = lock.slot
-    return json_post("/api/appointments", string.format(
-        '{"lockId":"%s","tenantId":"%s","specialistId":"%s",'
-        .. '"serviceId":"checkup","date":"%s","startTime":"%s",'
-        .. '"endTime":"%s","duration":%d,"customerName":"Bench Mark",'
-        .. '"customerEmail":"bench@example.com",'
-        .. '"customerPhone":"+1 555 0100","price":50}',
-        lock.lockId, s.tenantId, s.resourceId, s.date, s.startTime,
-        s.endTime, s.duration))
-end
-
-local function release_request(lock)
-    local s = lock.slot
-    return json_post("/api/locks/release", string.format(
-        '{"lockId":"%s","tenantId":"%s","resourceId":"%s","date":"%s",'
-        .. '"startTime":"%s"}', lock.lockId, s.tenantId, s.resourceId,
-        s.date, s.startTime))
-end
-
 -- fill: OPEN days at a time, each with its own order of quarters.
 local open = {}
 local next_day = 0

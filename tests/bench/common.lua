@@ -57,6 +57,28 @@ function acquire_body(s, ttl)
         s.duration, ttl and (',"ttl":' .. ttl) or "")
 end
 
+-- The second steps of the acquire-then flows below, for a lock
+-- ({ slot =, lockId = }): book its slot, or let it go.
+function book_request(lock)
+    local s = lock.slot
+    return json_post("/api/appointments", string.format(
+        '{"lockId":"%s","tenantId":"%s","specialistId":"%s",'
+        .. '"serviceId":"checkup","date":"%s","startTime":"%s",'
+        .. '"endTime":"%s","duration":%d,"customerName":"Bench Mark",'
+        .. '"customerEmail":"bench@example.com",'
+        .. '"customerPhone":"+1 555 0100","price":50}',
+        lock.lockId, s.tenantId, s.resourceId, s.date, s.startTime,
+        s.endTime, s.duration))
+end
+
+function release_request(lock)
+    local s = lock.slot
+    return json_post("/api/locks/release", string.format(
+        '{"lockId":"%s","tenantId":"%s","resourceId":"%s","date":"%s",'
+        .. '"startTime":"%s"}', lock.lockId, s.tenantId, s.resourceId,
+        s.date, s.startTime))
+end
+
 -- The acquire-then-something flows: each request either acquires a new
 -- slot or, when an acquire has answered, sends next(lock) for that lock
 -- ({ slot =, lockId = }). wrk does not say which request an answer is for,

@@ -11,26 +11,14 @@
 // "N passed, N failed" line; exits 1 when any failed.
 
 import assert from "node:assert/strict";
-import { chromium } from "playwright-core";
+import { loadPicker, parseArgs, runScenarios, slot, waiter }
+    from "./chromium.mjs";
 
 // Generous: the machine running the tests may be small and busy. What is
 // checked is that the change arrives without a reload, not how fast.
 const WAIT_MS = 20000;
 
-const args = { url: "" };
-for (let i = 2; i < process.argv.length; i += 2) {
-    const name = process.argv[i].replace(/^--/, "");
-    if (!(name in args) || process.argv[i + 1] === undefined) {
-        console.error("grid.mjs: unknown or incomplete argument " +
-                      process.argv[i]);
-        process.exit(2);
-    }
-    args[name] = process.argv[i + 1];
-}
-if (!args.url) {
-    console.error("grid.mjs: --url is required");
-    process.exit(2);
-}
+const args = parseArgs("grid.mjs", { url: "" });
 
 function pickerUrl(date, tenant) {
     const q = new URLSearchParams({ tenant, specialist: "specialist-1",
@@ -38,26 +26,7 @@ function pickerUrl(date, tenant) {
     return args.url + "/?" + q;
 }
 
-function slot(page, time) {
-    return page.locator(`#slots button.slot[data-time="${time}"]`);
-}
-
-async function until(fn, what, timeoutMs = WAIT_MS) {
-    const deadline = Date.now() + timeoutMs;
-    let last;
-    for (;;) {
-        last = await fn();
-        if (last) {
-            return last;
-        }
-        if (Date.now() > deadline) {
-            throw new Error("timed out waiting for " + what +
-                            (last === undefined ? "" : " (last: " +
-                             JSON.stringify(last) + ")"));
-        }
-        await new Promise((r) => setTimeout(r, 100));
-    }
-}
+const until = waiter(WAIT_MS);
 
 async function expectSlot(page, time, word) {
     await until(async () => {
@@ -84,10 +53,7 @@ async function openPicker(browser, url, { blockStream = false } = {}) {
     if (blockStream) {
         await page.route("**/api/locks/stream?**", (route) => route.abort());
     }
-    await page.goto(url);
-    await page.locator("#slots button.slot").first().waitFor();
-    await until(async () => (await page.locator("#slots")
-        .getAttribute("aria-busy")) === "false", "the first status answer");
+    await loadPicker(page, url, until);
     return { context, page, seen };
 }
 
@@ -175,33 +141,6 @@ scenario("a page whose stream cannot connect polls status instead",
     }
 });
 
-const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-    headless: true,
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-           "--no-first-run", "--disable-background-networking",
-           "--disable-component-update", "--disable-sync"],
-});
-let passed = 0;
-let failed = 0;
-let n = 0;
-try {
-    for (const s of scenarios) {
-        n += 1;
-        const started = Date.now();
-        try {
-            await s.fn(browser);
-            passed += 1;
-            console.log(`ok ${n} - ${s.name} (${Date.now() - started} ms)`);
-        } catch (e) {
-            failed += 1;
-            console.log(`not ok ${n} - ${s.name}`);
-            console.log(String(e.stack || e).split("\n")
-                .map((l) => "# " + l).join("\n"));
-        }
-    }
-} finally {
-    await browser.close();
-}
+const { passed, failed } = await runScenarios(scenarios, args);
 console.log(`${passed} passed, ${failed} failed`);
 process.exit(failed ? 1 : 0);

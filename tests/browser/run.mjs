@@ -17,7 +17,8 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { chromium } from "playwright-core";
+import { loadPicker, parseArgs, runScenarios, slot, waiter }
+    from "./chromium.mjs";
 
 const MSG_TAKEN =
     "This slot is being booked by someone else. Please choose another.";
@@ -30,21 +31,8 @@ const WAIT_MS = 10000;
 
 // ---- arguments --------------------------------------------------------------
 
-const args = { url: "", shortUrl: "", token: "", screenshots: "", only: "" };
-for (let i = 2; i < process.argv.length; i += 2) {
-    const name = process.argv[i].replace(/^--/, "")
-        .replace(/-([a-z])/g, (_, c) => c.toUpperCase());
-    if (!(name in args) || process.argv[i + 1] === undefined) {
-        console.error("run.mjs: unknown or incomplete argument " +
-                      process.argv[i]);
-        process.exit(2);
-    }
-    args[name] = process.argv[i + 1];
-}
-if (!args.url) {
-    console.error("run.mjs: --url is required");
-    process.exit(2);
-}
+const args = parseArgs("run.mjs", { url: "", shortUrl: "", token: "",
+                                     screenshots: "", only: "" });
 const shotDir = args.screenshots ||
     fs.mkdtempSync(path.join(os.tmpdir(), "slotlock-shots-"));
 fs.mkdirSync(shotDir, { recursive: true });
@@ -58,27 +46,7 @@ function pickerUrl(base, { date, specialist = "specialist-1",
     return base + "/?" + q;
 }
 
-function slot(page, time) {
-    return page.locator(`#slots button.slot[data-time="${time}"]`);
-}
-
-/** Waits until fn() returns something truthy; fails with what(). */
-async function until(fn, what, timeoutMs = WAIT_MS) {
-    const deadline = Date.now() + timeoutMs;
-    let last;
-    for (;;) {
-        last = await fn();
-        if (last) {
-            return last;
-        }
-        if (Date.now() > deadline) {
-            throw new Error("timed out waiting for " + what +
-                            (last === undefined ? "" : " (last: " +
-                             JSON.stringify(last) + ")"));
-        }
-        await new Promise((r) => setTimeout(r, 100));
-    }
-}
+const until = waiter(WAIT_MS);
 
 async function slotText(page, time) {
     return (await slot(page, time).textContent()).replace(/\s+/g, " ").trim();
@@ -108,10 +76,7 @@ async function openPicker(browser, url, options = {}) {
     }
     const page = await context.newPage();
     page.on("pageerror", (e) => console.log("# page error: " + e.message));
-    await page.goto(url);
-    await page.locator("#slots button.slot").first().waitFor();
-    await until(async () => (await page.locator("#slots")
-        .getAttribute("aria-busy")) === "false", "the first status answer");
+    await loadPicker(page, url, until);
     return { context, page };
 }
 
@@ -660,42 +625,7 @@ scenario("the React hook holds, counts down, extends and releases, and " +
 
 // ---- run --------------------------------------------------------------------
 
-const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-    headless: true,
-    // Playwright gives each launch a fresh, empty user-data-dir.
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-           "--no-first-run", "--disable-background-networking",
-           "--disable-component-update", "--disable-sync"],
-});
-let passed = 0;
-let failed = 0;
-let n = 0;
-try {
-    for (const s of scenarios) {
-        if (args.only && !s.name.includes(args.only)) {
-            continue;
-        }
-        n += 1;
-        if (!args[s.needs]) {
-            console.log(`ok ${n} - ${s.name} # SKIP no --${s.needs}`);
-            continue;
-        }
-        const started = Date.now();
-        try {
-            await s.fn(browser);
-            passed += 1;
-            console.log(`ok ${n} - ${s.name} (${Date.now() - started} ms)`);
-        } catch (e) {
-            failed += 1;
-            console.log(`not ok ${n} - ${s.name}`);
-            console.log(String(e.stack || e).split("\n")
-                .map((l) => "# " + l).join("\n"));
-        }
-    }
-} finally {
-    await browser.close();
-}
+const { passed, failed } = await runScenarios(scenarios, args);
 console.log(`# screenshots in ${shotDir}`);
 console.log(`${passed} passed, ${failed} failed`);
 process.exit(failed ? 1 : 0);

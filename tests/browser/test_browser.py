@@ -14,31 +14,17 @@ SLOTLOCK_SCREENSHOT_DIR says where the screenshots go (default:
 tests/browser/screenshots under the current folder)."""
 
 import os
-import shutil
-import subprocess
 import sys
 import unittest
 
 sys.dont_write_bytecode = True
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "integration"))
-from harness import SRCDIR, Stack  # noqa: E402
+sys.path.insert(0, HERE)
+from harness import Stack  # noqa: E402
+from browser_common import main, run_scenarios  # noqa: E402
 
 TOKEN = "browser-admin-token"
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-BROWSER_DIR = os.path.join(SRCDIR, "tests", "browser")
-NODE_TIMEOUT_S = 240
-
-
-def missing():
-    if not shutil.which("node"):
-        return "node is not installed (script/bootstrap installs it)"
-    if not os.access(CHROMIUM, os.X_OK):
-        return "no %s (script/bootstrap installs chromium)" % CHROMIUM
-    if not os.path.isdir(os.path.join(BROWSER_DIR, "node_modules",
-                                      "playwright-core")):
-        return "no playwright-core: run npm ci in tests/browser"
-    return None
 
 
 class BrowserTest(unittest.TestCase):
@@ -70,29 +56,12 @@ class BrowserTest(unittest.TestCase):
         shots = os.path.abspath(os.environ.get("SLOTLOCK_SCREENSHOT_DIR")
                                 or os.path.join("tests", "browser",
                                                 "screenshots"))
-        argv = ["node", os.path.join(BROWSER_DIR, "run.mjs"),
-                "--url", self.stack.url, "--short-url", self.short.url,
+        args = ["--url", self.stack.url, "--short-url", self.short.url,
                 "--token", TOKEN, "--screenshots", shots]
         if os.environ.get("BROWSER_ONLY"):
-            argv += ["--only", os.environ["BROWSER_ONLY"]]
-        env = dict(os.environ, CHROMIUM=CHROMIUM)
-        try:
-            r = subprocess.run(argv, env=env, stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, text=True,
-                               timeout=NODE_TIMEOUT_S)
-        except subprocess.TimeoutExpired as e:
-            self.fail("run.mjs did not finish in %d s\n%s\n%s" % (
-                NODE_TIMEOUT_S, e.output or "", self.stack.logs()))
-        sys.stdout.write("\n" + r.stdout)
-        if r.returncode != 0:
-            self.fail("run.mjs exited %d\n%s\n%s\n%s" % (
-                r.returncode, r.stdout, self.stack.logs(), self.short.logs()))
+            args += ["--only", os.environ["BROWSER_ONLY"]]
+        run_scenarios(self, "run.mjs", args, [self.stack, self.short])
 
 
 if __name__ == "__main__":
-    reason = missing()
-    if reason:
-        print("browser tests: " + reason)
-        # script/test installs all three, so there a gap is a failure.
-        sys.exit(1 if os.environ.get("SLOTLOCK_REQUIRE_BROWSER") else 77)
-    unittest.main(verbosity=2)
+    main()

@@ -22,7 +22,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "integration"))
 sys.path.insert(0, HERE)
 from harness import SRCDIR, Stack, free_port  # noqa: E402
-from test_browser import BROWSER_DIR, CHROMIUM, missing  # noqa: E402
+from browser_common import BROWSER_DIR, CHROMIUM, main  # noqa: E402
 
 PAGE = b"""<!doctype html><html><head><meta charset="utf-8">
 <title>A booking site</title></head><body><p>Booking site</p></body></html>
@@ -75,8 +75,4 @@ class CrossOriginTest(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    reason = missing()
-    if reason:
-        print("browser tests: " + reason)
-        sys.exit(1 if os.environ.get("SLOTLOCK_REQUIRE_BROWSER") else 77)
-    unittest.main(verbosity=2)
+    main()

@@ -7,7 +7,6 @@ connect polls instead. Exits 77 (skipped) like test_browser.py when
 node, chromium or playwright-core is missing."""
 
 import os
-import subprocess
 import sys
 import unittest
 
@@ -16,9 +15,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "integration"))
 sys.path.insert(0, HERE)
 from harness import Stack  # noqa: E402
-from test_browser import BROWSER_DIR, CHROMIUM, missing  # noqa: E402
-
-NODE_TIMEOUT_S = 240
+from browser_common import main, run_scenarios  # noqa: E402
 
 
 class GridBrowserTest(unittest.TestCase):
@@ -32,25 +29,9 @@ class GridBrowserTest(unittest.TestCase):
         cls.stack.stop()
 
     def test_grid_in_headless_chromium(self):
-        argv = ["node", os.path.join(BROWSER_DIR, "grid.mjs"),
-                "--url", self.stack.url]
-        env = dict(os.environ, CHROMIUM=CHROMIUM)
-        try:
-            r = subprocess.run(argv, env=env, stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, text=True,
-                               timeout=NODE_TIMEOUT_S)
-        except subprocess.TimeoutExpired as e:
-            self.fail("grid.mjs did not finish in %d s\n%s\n%s" % (
-                NODE_TIMEOUT_S, e.output or "", self.stack.logs()))
-        sys.stdout.write("\n" + r.stdout)
-        if r.returncode != 0:
-            self.fail("grid.mjs exited %d\n%s\n%s" % (
-                r.returncode, r.stdout, self.stack.logs()))
+        run_scenarios(self, "grid.mjs", ["--url", self.stack.url],
+                      [self.stack])
 
 
 if __name__ == "__main__":
-    reason = missing()
-    if reason:
-        print("browser tests: " + reason)
-        sys.exit(1 if os.environ.get("SLOTLOCK_REQUIRE_BROWSER") else 77)
-    unittest.main(verbosity=2)
+    main()

@@ -22,27 +22,16 @@ from collections import Counter
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import Stack, keyslot  # noqa: E402
-from test_round_trips import Monitor  # noqa: E402
+from harness import keyslot  # noqa: E402
+from test_round_trips import Monitor, OneWorkerTest  # noqa: E402
 
 REQUESTS = 4
 ADMIN = {"Authorization": "Bearer t0ken"}
 _slots = itertools.count()
 
 
-class ClusterCostTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.stack = Stack(cluster=True,
-                          env={"WORKERS": "1", "ADMIN_TOKEN": "t0ken",
-                               # The sweeper's own calls would be counted.
-                               "SWEEP_INTERVAL": "0"})
-        r = cls.stack.request("GET", "/api/locks/health")
-        assert r.status == 200, r.text
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.stack.stop()
+class ClusterCostTest(OneWorkerTest):
+    CLUSTER = True
 
     def slot(self, **extra):
         n = next(_slots)
@@ -50,11 +39,6 @@ class ClusterCostTest(unittest.TestCase):
                 "date": "2025-03-10", "startTime": "14:00", "duration": 60}
         body.update(extra)
         return body
-
-    def acquire(self, slot):
-        r = self.stack.request("POST", "/api/locks/acquire", slot)
-        self.assertEqual(r.status, 200, r.text)
-        return r.json["lockId"]
 
     def booking(self, slot, lock_id):
         return {"lockId": lock_id, "tenantId": slot["tenantId"],

@@ -58,14 +58,22 @@ class Monitor:
         return names
 
 
-class RoundTripTest(unittest.TestCase):
+class OneWorkerTest(unittest.TestCase):
+    """What the counting tests share (this file's and
+    test_cluster_costs.py's): a stack (a Redis Cluster when CLUSTER) with
+    one worker and no sweeper, whose connections are open before the
+    counting starts."""
+
+    CLUSTER = False
+
     @classmethod
     def setUpClass(cls):
-        cls.stack = Stack(cluster=False,
+        cls.stack = Stack(cluster=cls.CLUSTER,
                           env={"WORKERS": "1", "ADMIN_TOKEN": "t0ken",
                                # The sweeper's own calls would be counted.
                                "SWEEP_INTERVAL": "0"})
-        # The worker's connection is open and its scripts loaded from here.
+        # The worker's connection is open and its scripts loaded from here
+        # (in a cluster, the health check goes to every primary).
         r = cls.stack.request("GET", "/api/locks/health")
         assert r.status == 200, r.text
 
@@ -73,6 +81,13 @@ class RoundTripTest(unittest.TestCase):
     def tearDownClass(cls):
         cls.stack.stop()
 
+    def acquire(self, slot):
+        r = self.stack.request("POST", "/api/locks/acquire", slot)
+        self.assertEqual(r.status, 200, r.text)
+        return r.json["lockId"]
+
+
+class RoundTripTest(OneWorkerTest):
     # ---- shared steps ----------------------------------------------------
 
     def slot(self):
@@ -80,11 +95,6 @@ class RoundTripTest(unittest.TestCase):
         n = next(_slots)
         return {"tenantId": "rt", "resourceId": "r%d" % n,
                 "date": "2025-03-10", "startTime": "14:00", "duration": 60}
-
-    def acquire(self, slot):
-        r = self.stack.request("POST", "/api/locks/acquire", slot)
-        self.assertEqual(r.status, 200, r.text)
-        return r.json["lockId"]
 
     def commandstats(self):
         calls = {}

@@ -86,20 +86,16 @@ class Plans:
         return "ok"
 
 
-class DeliveryTest(unittest.TestCase):
-    """The deployment's endpoint: every tenant's events."""
+class WebhookStackTest(unittest.TestCase):
+    """A stack with slotlock-events (cls.stack) and the receiver the
+    subclass's setUpClass made (cls.receiver); both stopped at the end."""
 
     @classmethod
-    def setUpClass(cls):
-        cls.plans = Plans()
-        cls.receiver = Receiver({"/hook": SECRET}, plan=cls.plans)
-        cls.stack = Stack(env={"ADMIN_TOKEN": TOKEN,
-                               "JWT_SECRET": jt.SECRET,
-                               "WEBHOOK_URL": cls.receiver.url("/hook"),
-                               "WEBHOOK_SECRET": SECRET,
-                               "WEBHOOK_RETRY_FOR": "600",
-                               "WEBHOOK_RETRY_MAX": "2",
-                               "WEBHOOK_TIMEOUT": "1000"},
+    def start_stack(cls, **env):
+        """Starts the stack with the operator token, JWT_SECRET and env;
+        returns once its dispatcher has looked at the streams."""
+        cls.stack = Stack(env=dict({"ADMIN_TOKEN": TOKEN,
+                                    "JWT_SECRET": jt.SECRET}, **env),
                           events=True)
         wait_dispatcher(cls.stack)
 
@@ -107,6 +103,18 @@ class DeliveryTest(unittest.TestCase):
     def tearDownClass(cls):
         cls.stack.stop()
         cls.receiver.stop()
+
+
+class DeliveryTest(WebhookStackTest):
+    """The deployment's endpoint: every tenant's events."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.plans = Plans()
+        cls.receiver = Receiver({"/hook": SECRET}, plan=cls.plans)
+        cls.start_stack(WEBHOOK_URL=cls.receiver.url("/hook"),
+                        WEBHOOK_SECRET=SECRET, WEBHOOK_RETRY_FOR="600",
+                        WEBHOOK_RETRY_MAX="2", WEBHOOK_TIMEOUT="1000")
 
     def delivered_ids(self, path="/hook"):
         return [d.event_id for d in self.receiver.accepted(path)]
@@ -304,25 +312,15 @@ class DeliveryTest(unittest.TestCase):
         self.assertFalse(scope["verify"](d.headers, d.body, SECRET + "x"))
 
 
-class TenantEndpointTest(unittest.TestCase):
+class TenantEndpointTest(WebhookStackTest):
     """Endpoints registered through the API: a tenant's get only its
     tenant's events, from their registration on."""
 
     @classmethod
     def setUpClass(cls):
         cls.receiver = Receiver()
-        cls.stack = Stack(env={"ADMIN_TOKEN": TOKEN,
-                               "JWT_SECRET": jt.SECRET,
-                               "WEBHOOK_RETRY_FOR": "600",
-                               "WEBHOOK_RETRY_MAX": "2",
-                               "WEBHOOK_TIMEOUT": "1000"},
-                          events=True)
-        wait_dispatcher(cls.stack)
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.stack.stop()
-        cls.receiver.stop()
+        cls.start_stack(WEBHOOK_RETRY_FOR="600", WEBHOOK_RETRY_MAX="2",
+                        WEBHOOK_TIMEOUT="1000")
 
     def register(self, path, tenant=None, token=TOKEN, secret=None):
         body = {"url": self.receiver.url(path)}
@@ -499,7 +497,7 @@ class TenantEndpointTest(unittest.TestCase):
         self.assertEqual(r.json["count"], len(r.json["deadLetters"]))
 
 
-class DeadLetterTest(unittest.TestCase):
+class DeadLetterTest(WebhookStackTest):
     """A short retry window (WEBHOOK_RETRY_FOR=3): an event refused past
     it goes to the dead letters, and the resource's next event follows."""
 
@@ -510,19 +508,9 @@ class DeadLetterTest(unittest.TestCase):
                                 plan=lambda p, e, a: "fail"
                                 if (e or {}).get("id") in cls.refused
                                 else "ok")
-        cls.stack = Stack(env={"ADMIN_TOKEN": TOKEN,
-                               "JWT_SECRET": jt.SECRET,
-                               "WEBHOOK_URL": cls.receiver.url("/hook"),
-                               "WEBHOOK_SECRET": SECRET,
-                               "WEBHOOK_RETRY_FOR": "3",
-                               "WEBHOOK_TIMEOUT": "1000"},
-                          events=True)
-        wait_dispatcher(cls.stack)
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.stack.stop()
-        cls.receiver.stop()
+        cls.start_stack(WEBHOOK_URL=cls.receiver.url("/hook"),
+                        WEBHOOK_SECRET=SECRET, WEBHOOK_RETRY_FOR="3",
+                        WEBHOOK_TIMEOUT="1000")
 
     def test_an_event_refused_for_the_whole_window_is_dead_lettered(self):
         tenant = new_tenant()
