@@ -70,6 +70,9 @@ SETTINGS_RESOURCES = 256
 CAPACITY_DAY = ("capday", "room", "2030-06-01", 1000)
 CAPACITY_ACQUIRE = "capacity 1000 full day, acq"
 CAPACITY_STATUS = "capacity 1000 full day, st"
+# The kernel's own threads in a profile (--profile), by name.
+KERNEL_THREADS = ("kworker", "ksoftirqd", "rcu_", "kdamond", "jbd2",
+                  "migration", "kswapd", "irq/")
 # Live locks are preloaded in batches, so that Redis never blocks for long.
 PRELOAD_BATCH = 2000
 PRELOAD_TTL_MS = 3600000
@@ -103,7 +106,7 @@ the run compares with the targets. Every scenario runs --runs times
   --only REGEX     measure only the scenarios whose name REGEX matches
                    (the baselines always)
   --profile DIR    record each scenario run system-wide with perf (cpu-clock,
-                   call graphs) into DIR/<scenario>-<run>.data and print,
+                   call graphs) into DIR/<scenario>-<run>-<n>.data and print,
                    after the table, the CPU each program (nginx, the app,
                    Redis, wrk, the kernel's own threads) spent per request
   --scale          instead: throughput and p99 at 16, 64, 256 and 1024
@@ -188,7 +191,7 @@ def parse_args(argv):
     return opts
 
 
-def build():
+def build(opts):
     """Installs what is missing, builds the app and the baseline program."""
     subprocess.run([os.path.join(ROOT, "script", "bootstrap")], check=True)
     subprocess.run([os.path.join(ROOT, "script", "build")], check=True,
@@ -197,6 +200,8 @@ def build():
                    check=True, stdout=subprocess.DEVNULL)
     if not shutil.which("wrk"):
         raise Fail("wrk is missing (script/bootstrap installs it)")
+    if opts["profile"] and not shutil.which("perf"):
+        raise Fail("--profile needs perf (Debian's linux-perf)")
     if not os.path.isdir(os.path.join(NODE_DIR, "node_modules")):
         if not shutil.which("node") or not shutil.which("npm"):
             raise Fail("the Node baseline needs node (18 or later) and npm")
@@ -546,7 +551,7 @@ class Bench:
         cmds_before = self.commands("all")
         env = dict(os.environ, BENCH_SALT="s%d%d%d" % (
             run, random.randrange(32768), random.randrange(32768)), **env)
-        perf = self.start_profile(label, run)
+        perf = self.start_profile(label, run, pids)
         proc = subprocess.run(
             ["wrk", "-t%d" % self.opts["threads"], "-c%d" % conns,
              "-d%ds" % self.opts["duration"], "--timeout", "5s",
@@ -583,7 +588,7 @@ class Bench:
                   round(cmds / req, 1)]
         self.results.append((label, run, values))
         if perf:
-            self.profiles.append((label, perf.args[perf.args.index("-o") + 1],
+            self.profiles.append((label, perf.slotlock_bench[1:],
                                   int(f["requests"])))
         say("%-26s run %s: %7s req/s  p99 %6.1f ms  bad %s"
             % (label, run, f["rps"], values[2] / 1000, bad))
@@ -592,20 +597,38 @@ class Bench:
 
     PROFILE_HZ = 997
 
-    def start_profile(self, label, run):
+    def start_profile(self, label, run, pids):
         """perf record of the whole machine while one scenario runs, or
-        None without --profile."""
+        None without --profile. pids: the processes whose CPU counts as
+        the app's."""
         folder = self.opts["profile"]
         if not folder:
             return None
         os.makedirs(folder, exist_ok=True)
-        path = os.path.join(folder, "%s-%s.data" % (
-            re.sub(r"[^A-Za-z0-9]+", "_", label).strip("_"), run))
+        # The baselines are measured twice per run: a sample number keeps
+        # every recording apart.
+        path = os.path.join(folder, "%s-%s-%d.data" % (
+            re.sub(r"[^A-Za-z0-9]+", "_", label).strip("_"), run,
+            len(self.profiles) + 1))
+        # Each sample names a thread: the bench's own threads by role, so
+        # that other work on the machine is not counted as theirs.
+        nginx = self.stack.pid("nginx")
+        roles = {"app": pids, "redis": self.stack.redis_pids(),
+                 "nginx": [nginx] + children(nginx) if nginx else []}
+        tids = {}
+        for role, procs in roles.items():
+            for pid in procs:
+                try:
+                    for tid in os.listdir("/proc/%d/task" % pid):
+                        tids[int(tid)] = role
+                except OSError:
+                    pass
         perf = subprocess.Popen(
             ["perf", "record", "-a", "-g", "-e", "cpu-clock",
              "-F", str(self.PROFILE_HZ), "-o", path],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         time.sleep(0.5)     # perf has its buffers mapped
+        perf.slotlock_bench = (label, path, tids)
         return perf
 
     @staticmethod
@@ -616,43 +639,51 @@ class Bench:
 
     def profile_report(self):
         """CPU per request by program, from the recorded samples: each
-        sample stands for 1/PROFILE_HZ s of one CPU. Programs are perf's
-        comm names (threads are named after their program; the kernel's
-        own threads, softirq work included, as kworker/ksoftirqd/swapper
-        where no program was running)."""
+        sample stands for 1/PROFILE_HZ s of one CPU. app, redis and nginx
+        are the bench's own processes (by thread), wrk the load generator;
+        kernel: the kernel's own threads (disk and network work done
+        outside any program); other: everything else running on the
+        machine; idle is left out."""
         if not self.profiles:
             return
         rows = {}
-        for label, path, requests in self.profiles:
+        for label, (path, tids), requests in self.profiles:
             out = subprocess.run(
                 ["perf", "report", "-i", path, "--stdio", "--no-children",
-                 "--sort", "comm", "-g", "none", "-F", "sample,comm"],
+                 "--sort", "pid", "-g", "none", "-F", "sample,pid"],
                 stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                 text=True).stdout
             counts = rows.setdefault(label, {"requests": 0})
             counts["requests"] += max(requests, 1)
             for line in out.splitlines():
-                m = re.match(r"\s*(\d+)\s+(\S.*?)\s*$", line)
-                if m and not line.lstrip().startswith("#"):
-                    comm = re.sub(r"[-/:]?\d+$", "", m.group(2))
-                    comm = {"slotlock": "app", "fcgi_baseline": "app",
-                            "node": "app"}.get(comm, comm)
-                    counts[comm] = counts.get(comm, 0) + int(m.group(1))
-        shown = ["app", "redis-server", "nginx", "wrk"]
+                m = re.match(r"\s*(\d+)\s+(\d+):(.*?)\s*$", line)
+                if not m:
+                    continue
+                n, tid, comm = int(m.group(1)), int(m.group(2)), m.group(3)
+                if tid == 0:
+                    continue                    # idle
+                role = tids.get(tid)
+                if role is None:
+                    role = ("wrk" if comm == "wrk" else
+                            "kernel" if comm.startswith(KERNEL_THREADS)
+                            else "other")
+                counts[role] = counts.get(role, 0) + n
+        shown = ["app", "redis", "nginx", "wrk", "kernel"]
         print()
-        print("CPU per request by program, us (perf, all CPUs; idle left out)")
-        print("%-26s %7s %7s %7s %7s %7s %7s" % (
-            "scenario", "app", "redis", "nginx", "wrk", "other", "total"))
+        print("CPU per request by program, us (perf cpu-clock samples of "
+              "both CPUs; idle left out)")
+        print("%-26s %7s %7s %7s %7s %7s %7s %7s" % (
+            "scenario", "app", "redis", "nginx", "wrk", "kernel", "total",
+            "other"))
         us = 1e6 / self.PROFILE_HZ
         for label, counts in rows.items():
             req = counts.pop("requests")
-            counts.pop("swapper", None)
-            per = {k: v * us / req for k, v in counts.items()}
-            main = [per.get(k, 0.0) for k in shown]
-            other = sum(v for k, v in per.items() if k not in shown)
-            print("%-26s %7.0f %7.0f %7.0f %7.0f %7.0f %7.0f" % (
-                (label,) + tuple(main) + (other, sum(main) + other)))
-        print("(perf report -i DIR/<scenario>-<run>.data for the functions)")
+            main = [counts.get(k, 0) * us / req for k in shown]
+            print("%-26s %7.0f %7.0f %7.0f %7.0f %7.0f %7.0f %7.0f" % (
+                (label,) + tuple(main)
+                + (sum(main), counts.get("other", 0) * us / req)))
+        print("(other: work on the machine that is not the bench's; perf "
+              "report -i DIR/<scenario>-<run>-<n>.data for the functions)")
 
     def wanted(self, label):
         return (label.startswith("baseline") or not self.opts["only"]
@@ -1193,7 +1224,7 @@ def main(argv):
     opts = parse_args(argv)
     bench = Bench(opts)
     try:
-        build()
+        build(opts)
         getattr(bench, opts["mode"] + "_run")()
         bench.profile_report()
     except Fail as e:
