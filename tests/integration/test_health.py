@@ -100,7 +100,9 @@ class RedisOverUnixSocketTest(unittest.TestCase):
         folder = tempfile.mkdtemp(prefix="slotlock-sock-")
         self.addCleanup(shutil.rmtree, folder, True)
         path = os.path.join(folder, "redis.sock")
-        stack = Stack(env={"REDIS_HOST": path},
+        # One redis-server also when the module runs against a cluster: a
+        # cluster's nodes are reached by address only.
+        stack = Stack(env={"REDIS_HOST": path}, cluster=False,
                       redis_config={"unixsocket": path,
                                     "unixsocketperm": "700"})
         self.addCleanup(stack.stop)
