@@ -269,7 +269,7 @@ class Bench:
         self.node = None        # the Node baseline's primary process
         self.node_pids = []
         self.results = []       # (label, run, [the values report() shows])
-        self.profiles = []      # (label, perf.data path, requests)
+        self.profiles = []      # (label, (perf.data path, tids), requests)
         self.socket_dir = None  # holds Redis's Unix socket (--redis-over)
         self.grid_memory = []   # (nginx kB without, with the streams)
         self.flush = True       # measure() empties Redis first
@@ -551,14 +551,14 @@ class Bench:
         cmds_before = self.commands("all")
         env = dict(os.environ, BENCH_SALT="s%d%d%d" % (
             run, random.randrange(32768), random.randrange(32768)), **env)
-        perf = self.start_profile(label, run, pids)
+        profile = self.start_profile(label, run, pids)
         proc = subprocess.run(
             ["wrk", "-t%d" % self.opts["threads"], "-c%d" % conns,
              "-d%ds" % self.opts["duration"], "--timeout", "5s",
              "-s", os.path.join(HERE, script), target],
             env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
             text=True)
-        self.stop_profile(perf)
+        self.stop_profile(profile)
         if proc.returncode != 0:
             sys.stderr.write(proc.stdout)
             raise Fail("wrk failed in %s" % label)
@@ -587,9 +587,8 @@ class Bench:
                   round(redis / req), round(trips_n / req, 2),
                   round(cmds / req, 1)]
         self.results.append((label, run, values))
-        if perf:
-            self.profiles.append((label, perf.slotlock_bench[1:],
-                                  int(f["requests"])))
+        if profile:
+            self.profiles.append((label, profile[1:], int(f["requests"])))
         say("%-26s run %s: %7s req/s  p99 %6.1f ms  bad %s"
             % (label, run, f["rps"], values[2] / 1000, bad))
 
@@ -598,9 +597,9 @@ class Bench:
     PROFILE_HZ = 997
 
     def start_profile(self, label, run, pids):
-        """perf record of the whole machine while one scenario runs, or
-        None without --profile. pids: the processes whose CPU counts as
-        the app's."""
+        """perf record of the whole machine while one scenario runs, as
+        (the perf process, its output, {thread id: role}), or None without
+        --profile. pids: the processes whose CPU counts as the app's."""
         folder = self.opts["profile"]
         if not folder:
             return None
@@ -628,14 +627,13 @@ class Bench:
              "-F", str(self.PROFILE_HZ), "-o", path],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         time.sleep(0.5)     # perf has its buffers mapped
-        perf.slotlock_bench = (label, path, tids)
-        return perf
+        return perf, path, tids
 
     @staticmethod
-    def stop_profile(perf):
-        if perf:
-            perf.send_signal(signal.SIGINT)
-            perf.wait()
+    def stop_profile(profile):
+        if profile:
+            profile[0].send_signal(signal.SIGINT)
+            profile[0].wait()
 
     def profile_report(self):
         """CPU per request by program, from the recorded samples: each
